@@ -1,0 +1,395 @@
+/*
+ * libsock.h - small, careful helpers for TCP sockets, in the order the
+ * article teaches them: the eight calls (socket, bind, listen, accept,
+ * connect, read, write, close), then the helpers every real program needs.
+ *
+ * Error model, the same everywhere: a function returns -1 (or NULL) on
+ * failure with errno set and intact.  Helpers that can say more take an
+ * optional last argument `struct sock_err *why` (may be NULL) that receives
+ * one line naming the step, the address and the reason, e.g.
+ * "bind [::]:8080: Address already in use".  No function here prints,
+ * exits or changes a signal disposition.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef LIBSOCK_H
+#define LIBSOCK_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netdb.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LIBSOCK_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------ */
+/* Errors in words                                                     */
+/* ------------------------------------------------------------------ */
+
+#define SOCK_ERR_MAX 256
+
+/*
+ * struct sock_err - an optional, caller-owned holder for what went wrong.
+ *
+ *   gai  0, or the getaddrinfo() EAI_* code when name resolution failed
+ *        (getaddrinfo reports through its return value, not errno)
+ *   msg  one line, NUL-terminated, no trailing newline:
+ *        "STEP ADDRESS: REASON", e.g. "connect 127.0.0.1:8080: Connection refused"
+ */
+struct sock_err {
+    int gai;
+    char msg[SOCK_ERR_MAX];
+};
+
+/* ------------------------------------------------------------------ */
+/* The eight calls of the article                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * sock_socket - open a socket: ask the kernel for a new communication
+ * endpoint and get back its descriptor, the "file" the article reads and
+ * writes.
+ *
+ *   domain    the protocol family, which kind of address names the peer:
+ *             AF_INET (IPv4), AF_INET6 (IPv6), AF_LOCAL (a path on this host)
+ *   type      the socket type: SOCK_STREAM (a TCP byte stream),
+ *             SOCK_DGRAM (UDP datagrams), ...
+ *   protocol  the protocol inside the family; 0 picks the usual one
+ *             (IPPROTO_TCP for SOCK_STREAM)
+ *
+ * Returns the new descriptor, or -1 with errno set (EAFNOSUPPORT when the
+ * family is absent, EMFILE/ENFILE when out of descriptors).  Never blocks,
+ * so EINTR cannot occur.  See socket(2).
+ */
+int sock_socket(int domain, int type, int protocol);
+
+/*
+ * sock_bind - give a socket its name on the network: the IP address and
+ * the port that, with the protocol, identify this process to peers.
+ *
+ *   fd       the socket from sock_socket()
+ *   addr     the local address to bind: an IP (or the wildcard, "every
+ *            interface") and a port (0 lets the kernel choose one)
+ *   addrlen  the size of *addr in bytes
+ *
+ * Returns 0, or -1 with errno set (EADDRINUSE: another socket has that
+ * port).  Never blocks, so EINTR cannot occur.  See bind(2).
+ */
+int sock_bind(int fd, const struct sockaddr *addr, socklen_t addrlen);
+
+/*
+ * sock_listen - turn a bound socket into one that waits for clients.
+ * After this the kernel completes three-way handshakes on its own and
+ * queues the finished connections for sock_accept().
+ *
+ *   fd       a socket already named with sock_bind()
+ *   backlog  how many finished handshakes may queue before accept()
+ *
+ * Returns 0, or -1 with errno set.  Never blocks, so EINTR cannot occur.
+ * See listen(2).
+ */
+int sock_listen(int fd, int backlog);
+
+/*
+ * sock_accept - take the next finished connection off a listening socket
+ * and get a new descriptor for talking to that one client.  The listening
+ * socket stays open for the next client.
+ *
+ *   fd       the listening socket
+ *   addr     where to store the client's address (IP and port); may be NULL
+ *   addrlen  in: the size of *addr; out: the size actually stored; may be
+ *            NULL when addr is NULL
+ *
+ * Returns the connected descriptor, or -1 with errno set.  Blocks until a
+ * client arrives unless fd is non-blocking (then EAGAIN/EWOULDBLOCK).
+ * Retries by itself on EINTR (a signal interrupted the wait) and on
+ * ECONNABORTED (the client left before we took it: wait for the next).
+ * See accept(2).
+ */
+int sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
+
+/*
+ * sock_connect - start the three-way handshake with a server: send SYN,
+ * wait for SYN+ACK, answer ACK.  On success both ends are ESTABLISHED.
+ *
+ *   fd       the client's socket from sock_socket()
+ *   addr     the server's address: its IP and port
+ *   addrlen  the size of *addr in bytes
+ *
+ * Returns 0, or -1 with errno set (ECONNREFUSED: nobody listens there;
+ * EINPROGRESS: fd is non-blocking and the handshake goes on).  Never
+ * retried: after EINTR the handshake continues in the kernel and a second
+ * connect() would fail with EALREADY; wait for it with poll() and read
+ * SO_ERROR, as sock_connect_to() does.  See connect(2).
+ */
+int sock_connect(int fd, const struct sockaddr *addr, socklen_t addrlen);
+
+/*
+ * sock_read - read what the peer has written: copy up to `count` bytes
+ * that have arrived on the connection into buf.
+ *
+ *   fd     a connected socket
+ *   buf    the buffer to fill
+ *   count  its length in bytes
+ *
+ * Returns the number of bytes read (possibly fewer than count: TCP is a
+ * byte stream, not messages), 0 when the peer has closed its side (EOF),
+ * or -1 with errno set (ECONNRESET, EAGAIN on a non-blocking socket with
+ * nothing to read, ...).  Retries by itself on EINTR.  Uses recv(2); see
+ * read(2).
+ */
+ssize_t sock_read(int fd, void *buf, size_t count);
+
+/*
+ * sock_write - write bytes to the connection, which is to say send them to
+ * the peer.  The kernel copies them into the socket's send buffer and may
+ * take fewer than asked (a short write); see sock_write_all().
+ *
+ *   fd     a connected socket
+ *   buf    the bytes to send
+ *   count  how many
+ *
+ * Returns the number of bytes taken, or -1 with errno set.  A peer that
+ * has gone gives EPIPE, never SIGPIPE (MSG_NOSIGNAL where the system has
+ * it).  Retries by itself on EINTR.  Uses send(2); see write(2).
+ */
+ssize_t sock_write(int fd, const void *buf, size_t count);
+
+/*
+ * sock_close - close the socket: drop this descriptor.  When the last
+ * descriptor for a connection goes, the kernel sends FIN to start the
+ * four-way close; unsent data is still delivered.
+ *
+ *   fd  the socket
+ *
+ * Returns 0, or -1 with errno set.  Never retried, not even on EINTR: on
+ * Linux the descriptor is released before close() returns whatever its
+ * result, and a second close could close another thread's new file.
+ * See close(2).
+ */
+int sock_close(int fd);
+
+/* ------------------------------------------------------------------ */
+/* Helpers every real program needs                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * sock_resolve - turn a host name or IP literal and a port (number or
+ * service name) into the list of socket addresses to try, with
+ * getaddrinfo(3).  Asks for SOCK_STREAM results of any family.
+ *
+ *   host    "example.org", "127.0.0.1", "::1"; NULL for the wildcard
+ *           (with AI_PASSIVE) or loopback
+ *   port    "8080", "http"; may not be NULL
+ *   family  AF_UNSPEC (every family), AF_INET or AF_INET6
+ *   flags   extra AI_* flags, e.g. AI_PASSIVE for an address to bind
+ *   why     optional; receives "resolve HOST:PORT: REASON" with
+ *           getaddrinfo's own text and why->gai set to the EAI_* code
+ *
+ * Returns the list (free it with freeaddrinfo()), or NULL with errno set:
+ * EAI_SYSTEM keeps the errno it came with; EAI_AGAIN gives EAGAIN,
+ * EAI_MEMORY ENOMEM, an unknown name ENOENT, anything else EINVAL.
+ */
+struct addrinfo *sock_resolve(const char *host, const char *port, int family,
+                              int flags, struct sock_err *why);
+
+/*
+ * sock_listen_on - the server's whole opening sequence: socket, bind,
+ * listen, for a host and port.
+ *
+ *   host     the address to bind (name or literal); NULL for every
+ *            interface: dual stack "[::]" taking IPv4 clients too
+ *            (IPV6_V6ONLY off), falling back to "0.0.0.0" when the system
+ *            has no IPv6
+ *   port     the port; "0" lets the kernel choose (read it back with
+ *            getsockname())
+ *   family   AF_UNSPEC, or AF_INET / AF_INET6 to pin the family (AF_INET6
+ *            then means IPv6 only)
+ *   backlog  passed to listen()
+ *   why      optional; e.g. "bind [::]:8080: Address already in use"
+ *
+ * Every resolved address is tried until one binds.  SO_REUSEADDR is set so
+ * a restarted server can bind while old connections sit in TIME_WAIT;
+ * SO_REUSEPORT never is (it would let two servers share the port
+ * silently).  The socket is close-on-exec and blocking.
+ *
+ * Returns the listening descriptor, or -1 with errno set and no
+ * descriptor left open.
+ */
+int sock_listen_on(const char *host, const char *port, int family, int backlog,
+                   struct sock_err *why);
+
+/*
+ * sock_connect_to - the client's whole opening sequence: resolve host and
+ * port, then socket and connect to each address in turn until one
+ * answers.
+ *
+ *   host        name or literal of the server
+ *   port        its port
+ *   family      AF_UNSPEC, AF_INET or AF_INET6
+ *   timeout_ms  how long each address may take to answer the handshake;
+ *               negative waits as long as the kernel does
+ *   why         optional; e.g. "connect 127.0.0.1:8080: Connection refused"
+ *               (the last address tried)
+ *
+ * The connect is non-blocking and waited for with poll(); its outcome is
+ * read from SO_ERROR.  A handshake that outlasts the timeout gives
+ * ETIMEDOUT.  Returns the connected descriptor (blocking again,
+ * close-on-exec), or -1 with errno from the last failure and no
+ * descriptor left open.
+ */
+int sock_connect_to(const char *host, const char *port, int family,
+                    int timeout_ms, struct sock_err *why);
+
+/*
+ * sock_write_all - write every byte, looping over short writes.
+ *
+ *   fd       a connected socket
+ *   buf      the bytes
+ *   len      how many
+ *   written  optional; receives how many bytes went out, also on failure
+ *
+ * Returns 0 when all len bytes were written, or -1 with errno set (EPIPE,
+ * ECONNRESET, EAGAIN on a full non-blocking socket, ...).  A write that
+ * takes 0 bytes is an error (EIO), never a reason to spin.
+ */
+int sock_write_all(int fd, const void *buf, size_t len, size_t *written);
+
+/*
+ * struct sock_line_reader - the state for reading lines from one
+ * connection.  The caller owns the buffer and its size is the longest line
+ * accepted, terminator included; the reader never allocates.  Bytes that
+ * arrive after a line stay buffered for the next call.
+ */
+struct sock_line_reader {
+    char *buf;     /* caller-owned storage */
+    size_t cap;    /* its size: the line limit, '\n' included */
+    size_t start;  /* first unread byte */
+    size_t end;    /* one past the last buffered byte */
+    size_t scan;   /* bytes after start already searched for '\n' */
+};
+
+/* Results of sock_read_line() that are not a line length. */
+#define SOCK_LINE_EOF       0   /* the peer closed and nothing is held */
+#define SOCK_LINE_ERROR    (-1) /* read failed: see errno (EAGAIN too) */
+#define SOCK_LINE_TOO_LONG (-2) /* cap bytes without a '\n' */
+#define SOCK_LINE_PARTIAL  (-3) /* the peer closed in the middle of a line */
+
+/*
+ * sock_line_reader_init - start reading lines into buf.
+ *
+ *   lr   the reader
+ *   buf  caller-owned storage, alive as long as the reader
+ *   cap  its size, which is the longest line accepted ('\n' included)
+ */
+void sock_line_reader_init(struct sock_line_reader *lr, char *buf, size_t cap);
+
+/*
+ * sock_read_line - get the next line from fd, reading only when no whole
+ * line is buffered.  Lines are bytes: NUL and '\r' are kept as they came
+ * (a "\r\n" line ends in "\r\n").
+ *
+ *   fd    the connection
+ *   lr    its reader
+ *   line  receives a pointer to the line inside lr->buf, valid until the
+ *         next call
+ *   len   receives its length
+ *
+ * Returns the length (> 0) of a line ending in '\n'; or
+ *   SOCK_LINE_EOF       the peer closed, nothing held;
+ *   SOCK_LINE_PARTIAL   the peer closed after an unterminated line:
+ *                       *line and *len hold it; the next call gives EOF;
+ *   SOCK_LINE_TOO_LONG  cap bytes came without '\n': *line and *len hold
+ *                       them and they are dropped from the reader;
+ *   SOCK_LINE_ERROR     with errno set; buffered bytes are kept, so on a
+ *                       non-blocking socket EAGAIN just means "call again
+ *                       when readable".
+ */
+ssize_t sock_read_line(int fd, struct sock_line_reader *lr, const char **line,
+                       size_t *len);
+
+/* Room for any address sock_addr_text() writes, NUL included. */
+#define SOCK_ADDR_TEXT_MAX 72
+
+/*
+ * sock_addr_text - write an address as text the way users type it:
+ * "1.2.3.4:80", "[::1]:80", "[fe80::1%eth0]:80".  An IPv4-mapped IPv6
+ * address (a v4 client of a dual-stack server) is shown as plain IPv4.
+ *
+ *   sa    the address (AF_INET or AF_INET6)
+ *   len   its size
+ *   out   where to write, NUL-terminated
+ *   size  room in out; SOCK_ADDR_TEXT_MAX is always enough
+ *
+ * Returns 0, or -1 with errno set: EAFNOSUPPORT for another family,
+ * EINVAL for a short len, ENOSPC when out is too small (out then holds "").
+ */
+int sock_addr_text(const struct sockaddr *sa, socklen_t len, char *out,
+                   size_t size);
+
+/*
+ * sock_set_nonblock - switch a descriptor between blocking (reads and
+ * writes wait) and non-blocking (they fail with EAGAIN instead of
+ * waiting), as event loops need.
+ *
+ *   fd  the descriptor
+ *   on  1 for non-blocking, 0 for blocking
+ *
+ * Returns 0, or -1 with errno set.
+ */
+int sock_set_nonblock(int fd, int on);
+
+/* ------------------------------------------------------------------ */
+/* The trace seam (SPEC section 6)                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * struct sock_trace_event - one socket call as it happened.
+ *
+ *   call    the article's name of the call: "socket", "bind", "listen",
+ *           "accept", "connect", "read", "write", "close" (also when the
+ *           code used recv or send)
+ *   fd      the descriptor the call acted on, -1 for socket()
+ *   args    the other arguments as text, e.g. "AF_INET6, SOCK_STREAM, 0"
+ *   data    for read and write: the bytes moved (NULL otherwise)
+ *   len     how many of them
+ *   result  what the call returned
+ *   err     errno when result is -1, else 0
+ *   addr    the address the call named (bind, connect) or returned
+ *           (accept), else NULL
+ *   addrlen its size
+ */
+struct sock_trace_event {
+    const char *call;
+    int fd;
+    const char *args;
+    const void *data;
+    size_t len;
+    long result;
+    int err;
+    const struct sockaddr *addr;
+    socklen_t addrlen;
+};
+
+/*
+ * The hook is called after every call the eight wrappers make, and for
+ * close() also just before it (result and err 0, call "close-before"), so
+ * that a tracer can still look at the socket.  errno is saved around it.
+ */
+typedef void sock_trace_fn(const struct sock_trace_event *ev, void *arg);
+
+/*
+ * sock_trace_set - install (or with NULL remove) the trace hook.  Off by
+ * default; when off, a wrapper pays one pointer test and formats nothing.
+ */
+void sock_trace_set(sock_trace_fn *fn, void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBSOCK_H */

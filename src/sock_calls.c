@@ -1,0 +1,118 @@
+/*
+ * sock_calls.c - the article's eight calls, one thin wrapper each, in the
+ * article's order: socket, bind, listen, accept, connect, read, write,
+ * close.  Each adds only what every caller would otherwise repeat (the
+ * EINTR policy, no SIGPIPE) and reports itself to the trace seam.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "sock_internal.h"
+
+int sock_socket(int domain, int type, int protocol)
+{
+    int fd = socket(domain, type, protocol);
+
+    if (SOCK_TRACING())
+        sock_trace_emit("socket", -1, NULL, 0, fd, errno, NULL, 0,
+                        "%s, %s, %d", sock_family_name(domain),
+                        sock_type_name(type), protocol);
+    return fd;
+}
+
+int sock_bind(int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+    int r = bind(fd, addr, addrlen);
+
+    if (SOCK_TRACING())
+        sock_trace_emit("bind", fd, NULL, 0, r, errno, addr, addrlen, "%s",
+                        "");
+    return r;
+}
+
+int sock_listen(int fd, int backlog)
+{
+    int r = listen(fd, backlog);
+
+    if (SOCK_TRACING())
+        sock_trace_emit("listen", fd, NULL, 0, r, errno, NULL, 0,
+                        "backlog %d", backlog);
+    return r;
+}
+
+int sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+    int r;
+
+    for (;;) {
+        r = accept(fd, addr, addrlen);
+        if (r >= 0 || (errno != EINTR && errno != ECONNABORTED))
+            break;
+        if (SOCK_TRACING())
+            sock_trace_emit("accept", fd, NULL, 0, r, errno, NULL, 0,
+                            "%s", "retrying");
+    }
+    if (SOCK_TRACING())
+        sock_trace_emit("accept", fd, NULL, 0, r, errno,
+                        r >= 0 ? addr : NULL,
+                        r >= 0 && addrlen != NULL ? *addrlen : 0, "%s", "");
+    return r;
+}
+
+int sock_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+    int r = connect(fd, addr, addrlen);
+
+    if (SOCK_TRACING())
+        sock_trace_emit("connect", fd, NULL, 0, r, errno, addr, addrlen,
+                        "%s", "");
+    return r;
+}
+
+ssize_t sock_read(int fd, void *buf, size_t count)
+{
+    ssize_t n;
+
+    do
+        n = recv(fd, buf, count, 0);
+    while (n == -1 && errno == EINTR);
+    if (SOCK_TRACING())
+        sock_trace_emit("read", fd, n > 0 ? buf : NULL, n > 0 ? (size_t)n : 0,
+                        (long)n, errno, NULL, 0, "%zu", count);
+    return n;
+}
+
+ssize_t sock_write(int fd, const void *buf, size_t count)
+{
+    ssize_t n;
+#ifdef MSG_NOSIGNAL
+    const int flags = MSG_NOSIGNAL;  /* a gone peer is EPIPE, not a signal */
+#else
+    const int flags = 0;             /* callers ignore SIGPIPE themselves */
+#endif
+
+    do
+        n = send(fd, buf, count, flags);
+    while (n == -1 && errno == EINTR);
+    if (SOCK_TRACING())
+        sock_trace_emit("write", fd, n > 0 ? buf : NULL,
+                        n > 0 ? (size_t)n : 0, (long)n, errno, NULL, 0,
+                        "%zu", count);
+    return n;
+}
+
+int sock_close(int fd)
+{
+    int r;
+
+    /* Before: the socket still exists, so a tracer can ask for its state. */
+    if (SOCK_TRACING())
+        sock_trace_emit("close-before", fd, NULL, 0, 0, 0, NULL, 0, "%s", "");
+    r = close(fd);
+    if (SOCK_TRACING())
+        sock_trace_emit("close", fd, NULL, 0, r, errno, NULL, 0, "%s", "");
+    return r;
+}

@@ -1,0 +1,94 @@
+/*
+ * sock_io.c - the "read/write" part of "open - read/write - close" done
+ * right: writing every byte across short writes, and reading a stream of
+ * bytes as lines in a bounded buffer the caller owns.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "sock_internal.h"
+
+int sock_write_all(int fd, const void *buf, size_t len, size_t *written)
+{
+    const char *p = buf;
+    size_t done = 0;
+    int r = 0;
+
+    while (done < len) {
+        ssize_t n = sock_write(fd, p + done, len - done);
+
+        if (n > 0) {
+            done += (size_t)n;
+            continue;
+        }
+        if (n == 0)
+            errno = EIO;  /* no progress and no error: never spin on it */
+        r = -1;
+        break;
+    }
+    if (written != NULL)
+        *written = done;
+    return r;
+}
+
+void sock_line_reader_init(struct sock_line_reader *lr, char *buf, size_t cap)
+{
+    lr->buf = buf;
+    lr->cap = cap;
+    lr->start = 0;
+    lr->end = 0;
+    lr->scan = 0;
+}
+
+/* Hand out the first `n` held bytes as the line and drop them. */
+static ssize_t take(struct sock_line_reader *lr, size_t n, const char **line,
+                    size_t *len, ssize_t result)
+{
+    *line = lr->buf + lr->start;
+    *len = n;
+    lr->start += n;
+    lr->scan = 0;
+    if (lr->start == lr->end)
+        lr->start = lr->end = 0;   /* empty: reuse the buffer from the top */
+    return result;
+}
+
+ssize_t sock_read_line(int fd, struct sock_line_reader *lr, const char **line,
+                       size_t *len)
+{
+    *line = NULL;
+    *len = 0;
+    for (;;) {
+        size_t held = lr->end - lr->start;
+        const char *nl = memchr(lr->buf + lr->start + lr->scan, '\n',
+                                held - lr->scan);
+        ssize_t n;
+
+        if (nl != NULL) {
+            size_t n_line = (size_t)(nl - (lr->buf + lr->start)) + 1;
+            return take(lr, n_line, line, len, (ssize_t)n_line);
+        }
+        lr->scan = held;   /* searched; the next memchr starts after it */
+        if (held >= lr->cap)
+            return take(lr, lr->cap, line, len, SOCK_LINE_TOO_LONG);
+
+        /* Make room at the end by moving the partial line to the front. */
+        if (lr->start > 0 && lr->end == lr->cap) {
+            memmove(lr->buf, lr->buf + lr->start, held);
+            lr->start = 0;
+            lr->end = held;
+        }
+        n = sock_read(fd, lr->buf + lr->end, lr->cap - lr->end);
+        if (n > 0) {
+            lr->end += (size_t)n;
+            continue;
+        }
+        if (n == -1)
+            return SOCK_LINE_ERROR;
+        if (held == 0)
+            return SOCK_LINE_EOF;
+        return take(lr, held, line, len, SOCK_LINE_PARTIAL);
+    }
+}

@@ -1,0 +1,219 @@
+/*
+ * sock_open.c - the two opening sequences of the article, whole: the
+ * server's socket - bind - listen, and the client's socket - connect with a
+ * timeout, each trying every address the name resolves to.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+
+#include "sock_internal.h"
+
+int sock_set_nonblock(int fd, int on)
+{
+    int flags = fcntl(fd, F_GETFL);
+
+    if (flags == -1)
+        return -1;
+    flags = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+    return fcntl(fd, F_SETFL, flags) == -1 ? -1 : 0;
+}
+
+/* A socket for addrinfo `ai`, close-on-exec so programs we start never
+ * inherit our connections. */
+static int open_socket(const struct addrinfo *ai)
+{
+    int fd = sock_socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+
+    if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+        int err = errno;
+        sock_close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
+/* Close fd keeping errno, so the caller sees the first failure. */
+static void close_keep_errno(int fd)
+{
+    int err = errno;
+
+    sock_close(fd);
+    errno = err;
+}
+
+/* socket - setsockopt - bind - listen for one address; -1 leaves none open. */
+static int listen_one(const struct addrinfo *ai, int v6only, int backlog,
+                      struct sock_err *why)
+{
+    const int on = 1;
+    int fd = open_socket(ai);
+
+    if (fd == -1) {
+        sock_err_addr(why, "socket", ai->ai_addr, ai->ai_addrlen, errno);
+        return -1;
+    }
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1) {
+        sock_err_addr(why, "setsockopt SO_REUSEADDR", ai->ai_addr,
+                      ai->ai_addrlen, errno);
+        goto fail;
+    }
+    if (ai->ai_family == AF_INET6 &&
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) ==
+            -1) {
+        sock_err_addr(why, "setsockopt IPV6_V6ONLY", ai->ai_addr,
+                      ai->ai_addrlen, errno);
+        goto fail;
+    }
+    if (sock_bind(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+        sock_err_addr(why, "bind", ai->ai_addr, ai->ai_addrlen, errno);
+        goto fail;
+    }
+    if (sock_listen(fd, backlog) == -1) {
+        sock_err_addr(why, "listen", ai->ai_addr, ai->ai_addrlen, errno);
+        goto fail;
+    }
+    return fd;
+fail:
+    close_keep_errno(fd);
+    return -1;
+}
+
+/* The system has no IPv6 at all (kernel built or booted without it). */
+static int no_ipv6(int err)
+{
+    return err == EAFNOSUPPORT || err == EPROTONOSUPPORT ||
+           err == EADDRNOTAVAIL;
+}
+
+int sock_listen_on(const char *host, const char *port, int family, int backlog,
+                   struct sock_err *why)
+{
+    struct addrinfo *list, *ai;
+    int fd = -1;
+    /* -6 asks for IPv6 alone; otherwise "[::]" takes IPv4 clients too. */
+    int v6only = family == AF_INET6;
+
+    if (host == NULL && family == AF_UNSPEC) {
+        /* Dual stack: "::" first, then "0.0.0.0" if IPv6 is absent. */
+        list = sock_resolve("::", port, AF_INET6,
+                            AI_PASSIVE | AI_NUMERICHOST, why);
+        if (list != NULL) {
+            fd = listen_one(list, 0, backlog, why);
+            freeaddrinfo(list);
+            if (fd >= 0 || !no_ipv6(errno))
+                return fd;
+        }
+        family = AF_INET;
+    }
+    if (host == NULL)
+        host = family == AF_INET ? "0.0.0.0" : "::";
+
+    list = sock_resolve(host, port, family, AI_PASSIVE, why);
+    if (list == NULL)
+        return -1;
+    for (ai = list; ai != NULL; ai = ai->ai_next) {
+        fd = listen_one(ai, v6only, backlog, why);
+        if (fd >= 0)
+            break;
+    }
+    if (fd == -1) {
+        int err = errno;
+        freeaddrinfo(list);
+        errno = err;
+        return -1;
+    }
+    freeaddrinfo(list);
+    return fd;
+}
+
+/* Milliseconds on a clock that never jumps, for the connect deadline. */
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Wait for a non-blocking connect on fd to finish, at most timeout_ms
+ * (negative: no limit).  Returns 0 when connected, or -1 with errno.
+ */
+static int wait_connected(int fd, int timeout_ms)
+{
+    long long deadline = now_ms() + timeout_ms;
+    struct pollfd p;
+    int err = 0, r;
+    socklen_t len = sizeof err;
+
+    for (;;) {
+        int wait = -1;
+
+        if (timeout_ms >= 0) {
+            long long left = deadline - now_ms();
+            wait = left > 0 ? (int)left : 0;
+        }
+        p.fd = fd;
+        p.events = POLLOUT;
+        p.revents = 0;
+        r = poll(&p, 1, wait);
+        if (r > 0)
+            break;
+        if (r == 0) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        if (errno != EINTR)
+            return -1;
+        /* A signal: the handshake goes on; wait for what is left. */
+    }
+    /* Writable means the handshake ended; SO_ERROR says how. */
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+        return -1;
+    if (err != 0) {
+        errno = err;
+        return -1;
+    }
+    return 0;
+}
+
+int sock_connect_to(const char *host, const char *port, int family,
+                    int timeout_ms, struct sock_err *why)
+{
+    struct addrinfo *list, *ai;
+    int fd = -1, err = 0;
+
+    list = sock_resolve(host, port, family, 0, why);
+    if (list == NULL)
+        return -1;
+    for (ai = list; ai != NULL; ai = ai->ai_next) {
+        fd = open_socket(ai);
+        if (fd == -1) {
+            err = errno;
+            sock_err_addr(why, "socket", ai->ai_addr, ai->ai_addrlen, err);
+            continue;
+        }
+        if (sock_set_nonblock(fd, 1) == 0 &&
+            (sock_connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+             ((errno == EINPROGRESS || errno == EINTR) &&
+              wait_connected(fd, timeout_ms) == 0)) &&
+            sock_set_nonblock(fd, 0) == 0)
+            break;
+        err = errno;
+        sock_err_addr(why, "connect", ai->ai_addr, ai->ai_addrlen, err);
+        sock_close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(list);
+    if (fd == -1)
+        errno = err;
+    return fd;
+}

@@ -1,0 +1,73 @@
+/*
+ * sock_trace.c - the seam behind trace mode (SPEC section 6): every one of
+ * the eight wrappers reports its call here, and here alone, so a tracer
+ * sees the whole "open - read/write - close" life of each socket.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "sock_internal.h"
+
+sock_trace_fn *sock_trace_hook;
+static void *sock_trace_arg;
+
+void sock_trace_set(sock_trace_fn *fn, void *arg)
+{
+    sock_trace_arg = arg;
+    sock_trace_hook = fn;
+}
+
+void sock_trace_emit(const char *call, int fd, const void *data, size_t len,
+                     long result, int err, const struct sockaddr *addr,
+                     socklen_t addrlen, const char *fmt, ...)
+{
+    int saved = errno;
+    char args[160];
+    va_list ap;
+    struct sock_trace_event ev;
+
+    if (sock_trace_hook == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+
+    ev.call = call;
+    ev.fd = fd;
+    ev.args = args;
+    ev.data = data;
+    ev.len = len;
+    ev.result = result;
+    ev.err = result == -1 ? err : 0;
+    ev.addr = addr;
+    ev.addrlen = addrlen;
+    sock_trace_hook(&ev, sock_trace_arg);
+    errno = saved;
+}
+
+const char *sock_family_name(int domain)
+{
+    switch (domain) {
+    case AF_INET:   return "AF_INET";
+    case AF_INET6:  return "AF_INET6";
+    case AF_UNIX:   return "AF_LOCAL";
+    case AF_UNSPEC: return "AF_UNSPEC";
+    default:        return "AF_?";
+    }
+}
+
+const char *sock_type_name(int type)
+{
+    /* Linux lets SOCK_NONBLOCK/SOCK_CLOEXEC ride in the type; name the base. */
+    switch (type & 0xf) {
+    case SOCK_STREAM:    return "SOCK_STREAM";
+    case SOCK_DGRAM:     return "SOCK_DGRAM";
+    case SOCK_SEQPACKET: return "SOCK_SEQPACKET";
+    case SOCK_RAW:       return "SOCK_RAW";
+    default:             return "SOCK_?";
+    }
+}

@@ -1,0 +1,265 @@
+/*
+ * test_sock_calls.c - the eight thin wrappers: each passes the call's
+ * result and errno through, and applies its EINTR policy (retry read,
+ * write and accept; accept also on ECONNABORTED; never retry close or
+ * connect).  Error paths are scripted with --wrap; happy paths use real
+ * sockets.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "libsock.h"
+#include "mock_syscalls.h"
+
+static int reset(void **state)
+{
+    return mock_reset_group(state);
+}
+
+/* socket: a failure comes back as -1 with the kernel's errno. */
+static void socket_failure_keeps_errno(void **state)
+{
+    (void)state;
+    mock_script(MOCK_SOCKET);
+    will_return(__wrap_socket, -1);
+    will_return(__wrap_socket, EMFILE);
+    errno = 0;
+    assert_int_equal(sock_socket(AF_INET, SOCK_STREAM, 0), -1);
+    assert_int_equal(errno, EMFILE);
+}
+
+static void socket_real_gives_descriptor(void **state)
+{
+    int fd = sock_socket(AF_INET, SOCK_STREAM, 0);
+
+    (void)state;
+    assert_true(fd >= 0);
+    assert_int_equal(sock_close(fd), 0);
+}
+
+/* bind: a port that another listener holds is EADDRINUSE, for real. */
+static void bind_port_in_use(void **state)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int one = sock_socket(AF_INET, SOCK_STREAM, 0);
+    int two = sock_socket(AF_INET, SOCK_STREAM, 0);
+
+    (void)state;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(sock_bind(one, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(sock_listen(one, 1), 0);
+    assert_int_equal(getsockname(one, (struct sockaddr *)&a, &len), 0);
+    errno = 0;
+    assert_int_equal(sock_bind(two, (struct sockaddr *)&a, sizeof a), -1);
+    assert_int_equal(errno, EADDRINUSE);
+    sock_close(one);
+    sock_close(two);
+}
+
+static void listen_failure_keeps_errno(void **state)
+{
+    (void)state;
+    mock_script(MOCK_LISTEN);
+    will_return(__wrap_listen, -1);
+    will_return(__wrap_listen, EOPNOTSUPP);
+    assert_int_equal(sock_listen(3, 5), -1);
+    assert_int_equal(errno, EOPNOTSUPP);
+}
+
+/* accept: EINTR and ECONNABORTED are retried, the next result returned. */
+static void accept_retries_eintr_and_econnaborted(void **state)
+{
+    (void)state;
+    mock_script(MOCK_ACCEPT);
+    will_return(__wrap_accept, -1);
+    will_return(__wrap_accept, EINTR);
+    will_return(__wrap_accept, -1);
+    will_return(__wrap_accept, ECONNABORTED);
+    will_return(__wrap_accept, 7);
+    assert_int_equal(sock_accept(3, NULL, NULL), 7);
+    assert_int_equal(mock_count[MOCK_ACCEPT], 3);
+}
+
+/* accept: EAGAIN on a non-blocking listener is reported, not retried. */
+static void accept_reports_eagain(void **state)
+{
+    (void)state;
+    mock_script(MOCK_ACCEPT);
+    will_return(__wrap_accept, -1);
+    will_return(__wrap_accept, EAGAIN);
+    assert_int_equal(sock_accept(3, NULL, NULL), -1);
+    assert_int_equal(errno, EAGAIN);
+    assert_int_equal(mock_count[MOCK_ACCEPT], 1);
+}
+
+/* connect: never retried, not even after EINTR. */
+static void connect_not_retried_on_eintr(void **state)
+{
+    struct sockaddr_in a;
+
+    (void)state;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    mock_script(MOCK_CONNECT);
+    will_return(__wrap_connect, -1);
+    will_return(__wrap_connect, EINTR);
+    assert_int_equal(sock_connect(3, (struct sockaddr *)&a, sizeof a), -1);
+    assert_int_equal(errno, EINTR);
+    assert_int_equal(mock_count[MOCK_CONNECT], 1);
+}
+
+/* read: EINTR retried; the bytes that then arrive are returned. */
+static void read_retries_eintr(void **state)
+{
+    char buf[16];
+
+    (void)state;
+    mock_script(MOCK_RECV);
+    mock_recv_feed("hi\n", 3);
+    will_return(__wrap_recv, -1);
+    will_return(__wrap_recv, EINTR);
+    will_return(__wrap_recv, 3);
+    assert_int_equal(sock_read(3, buf, sizeof buf), 3);
+    assert_memory_equal(buf, "hi\n", 3);
+    assert_int_equal(mock_count[MOCK_RECV], 2);
+}
+
+static void read_reports_econnreset_and_eagain(void **state)
+{
+    char buf[4];
+
+    (void)state;
+    mock_script(MOCK_RECV);
+    will_return(__wrap_recv, -1);
+    will_return(__wrap_recv, ECONNRESET);
+    will_return(__wrap_recv, -1);
+    will_return(__wrap_recv, EAGAIN);
+    assert_int_equal(sock_read(3, buf, sizeof buf), -1);
+    assert_int_equal(errno, ECONNRESET);
+    assert_int_equal(sock_read(3, buf, sizeof buf), -1);
+    assert_int_equal(errno, EAGAIN);
+}
+
+/* write: EINTR retried; a short write is returned as it is. */
+static void write_retries_eintr_returns_short_count(void **state)
+{
+    (void)state;
+    mock_script(MOCK_SEND);
+    will_return(__wrap_send, -1);
+    will_return(__wrap_send, EINTR);
+    will_return(__wrap_send, 4);
+    assert_int_equal(sock_write(3, "abcdefghij", 10), 4);
+    assert_int_equal(mock_send_calls, 2);
+    assert_memory_equal(mock_sent, "abcd", 4);
+}
+
+/* write to a peer that has gone: EPIPE, and the process is still here. */
+static void write_to_closed_peer_is_epipe(void **state)
+{
+    int sv[2];
+    ssize_t n;
+
+    (void)state;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    sock_close(sv[1]);
+    errno = 0;
+    n = sock_write(sv[0], "x", 1);   /* no SIGPIPE: MSG_NOSIGNAL */
+    assert_int_equal(n, -1);
+    assert_int_equal(errno, EPIPE);
+    sock_close(sv[0]);
+}
+
+/* close: called once, even when it says EINTR, and the errno kept. */
+static void close_never_retried(void **state)
+{
+    int fd = sock_socket(AF_INET, SOCK_STREAM, 0);
+
+    (void)state;
+    assert_true(fd >= 0);
+    mock_script(MOCK_CLOSE);
+    will_return(__wrap_close, -1);
+    will_return(__wrap_close, EINTR);
+    assert_int_equal(sock_close(fd), -1);
+    assert_int_equal(errno, EINTR);
+    assert_int_equal(mock_count[MOCK_CLOSE], 1);
+    mock_reset();
+    sock_close(fd);
+}
+
+static void close_bad_descriptor(void **state)
+{
+    (void)state;
+    errno = 0;
+    assert_int_equal(sock_close(mock_lowest_free_fd()), -1);
+    assert_int_equal(errno, EBADF);
+}
+
+/* The article's whole sequence over loopback, port chosen by the kernel. */
+static void eight_calls_over_loopback(void **state)
+{
+    struct sockaddr_in a, peer;
+    socklen_t len = sizeof a, plen = sizeof peer;
+    char buf[16];
+    int lfd, cfd, sfd;
+
+    (void)state;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    lfd = sock_socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(lfd >= 0);
+    assert_int_equal(sock_bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(sock_listen(lfd, 4), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &len), 0);
+    assert_true(ntohs(a.sin_port) != 0);
+
+    cfd = sock_socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(sock_connect(cfd, (struct sockaddr *)&a, sizeof a), 0);
+    sfd = sock_accept(lfd, (struct sockaddr *)&peer, &plen);
+    assert_true(sfd >= 0);
+    assert_int_equal(plen, sizeof peer);
+    assert_int_equal(peer.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+
+    assert_int_equal(sock_write(sfd, "welcome!\n", 9), 9);
+    assert_int_equal(sock_read(cfd, buf, sizeof buf), 9);
+    assert_memory_equal(buf, "welcome!\n", 9);
+    assert_int_equal(sock_close(cfd), 0);
+    assert_int_equal(sock_read(sfd, buf, sizeof buf), 0);   /* EOF */
+    assert_int_equal(sock_close(sfd), 0);
+    assert_int_equal(sock_close(lfd), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(socket_failure_keeps_errno, reset, reset),
+        cmocka_unit_test_setup_teardown(socket_real_gives_descriptor, reset, reset),
+        cmocka_unit_test_setup_teardown(bind_port_in_use, reset, reset),
+        cmocka_unit_test_setup_teardown(listen_failure_keeps_errno, reset, reset),
+        cmocka_unit_test_setup_teardown(accept_retries_eintr_and_econnaborted, reset, reset),
+        cmocka_unit_test_setup_teardown(accept_reports_eagain, reset, reset),
+        cmocka_unit_test_setup_teardown(connect_not_retried_on_eintr, reset, reset),
+        cmocka_unit_test_setup_teardown(read_retries_eintr, reset, reset),
+        cmocka_unit_test_setup_teardown(read_reports_econnreset_and_eagain, reset, reset),
+        cmocka_unit_test_setup_teardown(write_retries_eintr_returns_short_count, reset, reset),
+        cmocka_unit_test_setup_teardown(write_to_closed_peer_is_epipe, reset, reset),
+        cmocka_unit_test_setup_teardown(close_never_retried, reset, reset),
+        cmocka_unit_test_setup_teardown(close_bad_descriptor, reset, reset),
+        cmocka_unit_test_setup_teardown(eight_calls_over_loopback, reset, reset),
+    };
+
+    return cmocka_run_group_tests_name("sock_calls", tests, NULL, NULL);
+}
