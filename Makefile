@@ -24,9 +24,23 @@ LIB_SRCS  := src/sock_calls.c src/sock_addr.c src/sock_open.c src/sock_io.c \
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
 LIB       := $(B)/libsock.a
 
-# The same library built the tests' way, so the wraps are always hit.
+# The programs' own modules: the protocol (session), the serving and
+# client loops, argument parsing, escaping.  main() stays in tcp-*.c.
+APP_SRCS  := src/session.c src/escape.c src/args.c src/server_args.c \
+             src/client_args.c src/server_loop.c src/client_loop.c
+APP_OBJS  := $(APP_SRCS:src/%.c=$(B)/obj/%.o)
+SERVER_OBJS := $(B)/obj/tcp-server.o $(B)/obj/server_args.o \
+               $(B)/obj/server_loop.o $(B)/obj/session.o $(B)/obj/escape.o \
+               $(B)/obj/args.o
+CLIENT_OBJS := $(B)/obj/tcp-client.o $(B)/obj/client_args.o \
+               $(B)/obj/client_loop.o $(B)/obj/session.o $(B)/obj/args.o
+PROGRAMS  := $(B)/tcp-server $(B)/tcp-client
+
+# The same code built the tests' way, so the wraps are always hit.
 TLIB_OBJS := $(LIB_SRCS:src/%.c=$(B)/tobj/%.o)
 TLIB      := $(B)/tobj/libsock-test.a
+TAPP_OBJS := $(APP_SRCS:src/%.c=$(B)/tobj/%.o)
+TAPP      := $(B)/tobj/libapp-test.a
 
 # Calls the unit tests may fake (tests/mock_syscalls.c).
 WRAPS := socket bind listen accept connect recv send close getaddrinfo \
@@ -36,8 +50,7 @@ WRAP_LDFLAGS := $(foreach w,$(WRAPS),-Wl,--wrap=$(w))
 CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
-UNIT_TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_sock_*.c))
-TESTS      := $(UNIT_TESTS)
+TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 
 MAN1 := $(wildcard docs/*.1)
 MAN3 := $(wildcard docs/*.3)
@@ -45,15 +58,24 @@ MAN3 := $(wildcard docs/*.3)
 .PHONY: all test demo install uninstall clean
 .SECONDARY:
 
-all: $(LIB)
+all: $(LIB) $(PROGRAMS)
 
 $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
+
+$(B)/tcp-server: $(SERVER_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tcp-client: $(CLIENT_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/obj/%.o: src/%.c | $(B)/obj
 	$(CC) $(CPPFLAGS) $(SOCK_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(TLIB): $(TLIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(TAPP): $(TAPP_OBJS)
 	$(AR) rcs $@ $^
 
 $(B)/tobj/%.o: src/%.c | $(B)/tobj
@@ -62,7 +84,10 @@ $(B)/tobj/%.o: src/%.c | $(B)/tobj
 $(B)/tests/%.o: tests/%.c $(B)/.cmocka-ok | $(B)/tests
 	$(CC) $(CPPFLAGS) $(SOCK_CFLAGS) -Isrc -Itests $(CMOCKA_CFLAGS) $(CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
 
-$(B)/tests/test_%: $(B)/tests/test_%.o $(B)/tests/mock_syscalls.o $(TLIB)
+# Every test links the mocks and both archives (only what it uses is
+# pulled in); integration tests run the real programs, so build them too.
+$(B)/tests/test_%: $(B)/tests/test_%.o $(B)/tests/mock_syscalls.o \
+                   $(B)/tests/testutil.o $(TAPP) $(TLIB) | $(PROGRAMS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(WRAP_LDFLAGS) $(CMOCKA_LIBS) $(LDLIBS)
 
 # Install cmocka if it is missing (or say how), once per build tree.
@@ -83,9 +108,9 @@ test: $(TESTS)
 	if [ -n "$$failed" ]; then echo "FAILED suites:$$failed"; exit 1; fi; \
 	echo "All test suites passed."
 
-demo:
-	@echo "make demo will run tcp-server and a scripted tcp-client side by side"
-	@echo "once the programs exist (see README.md); libsock builds with: make"
+# The article's exchange in one terminal, both sides labelled.
+demo: $(PROGRAMS)
+	@sh docs/demo.sh $(B)
 
 $(B)/libsock.pc: include/libsock.h | $(B)
 	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$(INCDIR)' 'libdir=$(LIBDIR)' '' \
@@ -111,4 +136,4 @@ uninstall:
 clean:
 	rm -rf $(B)
 
--include $(LIB_OBJS:.o=.d) $(TLIB_OBJS:.o=.d) $(wildcard $(B)/tests/*.d)
+-include $(wildcard $(B)/obj/*.d $(B)/tobj/*.d $(B)/tests/*.d)

@@ -1,0 +1,52 @@
+/*
+ * args.h - a small command-line reader shared by tcp-server and
+ * tcp-client: short options that may be bundled ("-4q"), short options
+ * with a value ("-b ADDR", "-bADDR"), long options ("--once",
+ * "--timeout 5", "--timeout=5"), "--" to end options, and operands
+ * anywhere.  Written here, not with getopt_long, so that both programs
+ * parse the same way on every libc and the parser can be tested.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef ARGS_H
+#define ARGS_H
+
+#include <stddef.h>
+
+struct args_opt {
+    const char *name;  /* long name without "--", or NULL */
+    char letter;       /* short letter, or 0 */
+    int has_value;     /* 1 if the option takes a value */
+    int id;            /* what args_next() returns for it, > 0 */
+};
+
+struct args_iter {
+    int argc;
+    char **argv;
+    int i;              /* next argv element */
+    const char *bundle; /* rest of a "-abc" bundle being read, or NULL */
+    int operands_only;  /* after "--" */
+};
+
+#define ARGS_END      (-1) /* nothing left */
+#define ARGS_OPERAND    0  /* *value is an operand */
+#define ARGS_BAD      (-2) /* usage error, explained in err */
+
+void args_init(struct args_iter *it, int argc, char **argv);
+
+/*
+ * args_next - the next option or operand.  `opts` ends with an entry
+ * whose id is 0.  Returns an option's id (its value, if any, in *value),
+ * ARGS_OPERAND, ARGS_END, or ARGS_BAD with one line in err such as
+ * "unknown option '-x'" or "option '--timeout' needs a value".
+ */
+int args_next(struct args_iter *it, const struct args_opt *opts,
+              const char **value, char *err, size_t errsize);
+
+/*
+ * args_number - read a whole decimal number in [min, max] from s.
+ * Returns 0, or -1 if s is empty, has other characters or is out of range.
+ */
+int args_number(const char *s, long min, long max, long *out);
+
+#endif /* ARGS_H */

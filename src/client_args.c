@@ -1,0 +1,86 @@
+/*
+ * client_args.c - tcp-client's options (client_args.h, tcp-client(1)).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "args.h"
+#include "client_args.h"
+
+enum { OPT_4 = 1, OPT_6, OPT_TIMEOUT, OPT_HELP, OPT_VERSION };
+
+static const struct args_opt options[] = {
+    { NULL, '4', 0, OPT_4 },
+    { NULL, '6', 0, OPT_6 },
+    { "timeout", 0, 1, OPT_TIMEOUT },
+    { "help", 'h', 0, OPT_HELP },
+    { "version", 'V', 0, OPT_VERSION },
+    { NULL, 0, 0, 0 },
+};
+
+enum args_result client_args_parse(int argc, char **argv,
+                                   struct client_args *a, char *err,
+                                   size_t errsize)
+{
+    struct args_iter it;
+    const char *v;
+    long n;
+    int id, operands = 0;
+
+    a->family = 0;   /* AF_UNSPEC */
+    a->host = CLIENT_DEFAULT_HOST;
+    a->port = CLIENT_DEFAULT_PORT;
+    a->timeout_s = CLIENT_DEFAULT_TIMEOUT;
+
+    args_init(&it, argc, argv);
+    while ((id = args_next(&it, options, &v, err, errsize)) != ARGS_END) {
+        switch (id) {
+        case ARGS_BAD:
+            return ARGS_USAGE;
+        case OPT_4:
+        case OPT_6:
+            if (a->family != 0 &&
+                a->family != (id == OPT_4 ? AF_INET : AF_INET6)) {
+                snprintf(err, errsize, "options '-4' and '-6' exclude each other");
+                return ARGS_USAGE;
+            }
+            a->family = id == OPT_4 ? AF_INET : AF_INET6;
+            break;
+        case OPT_TIMEOUT:
+            /* Whole seconds; the top keeps milliseconds inside an int. */
+            if (args_number(v, 0, 2000000, &n) == -1) {
+                snprintf(err, errsize,
+                         "option '--timeout' wants seconds from 0 to 2000000, not '%.40s'", v);
+                return ARGS_USAGE;
+            }
+            a->timeout_s = (int)n;
+            break;
+        case OPT_HELP:
+            return ARGS_HELP;
+        case OPT_VERSION:
+            return ARGS_VERSION;
+        case ARGS_OPERAND:
+            operands++;
+            if (operands == 1) {
+                if (v[0] == '\0') {
+                    snprintf(err, errsize, "HOST must not be empty");
+                    return ARGS_USAGE;
+                }
+                a->host = v;
+            } else if (operands == 2) {
+                if (args_number(v, 1, 65535, &n) == -1) {
+                    snprintf(err, errsize, "PORT must be a number from 1 to 65535, not '%.40s'", v);
+                    return ARGS_USAGE;
+                }
+                a->port = v;
+            } else {
+                snprintf(err, errsize, "unexpected argument '%.40s' (HOST and PORT only)", v);
+                return ARGS_USAGE;
+            }
+            break;
+        }
+    }
+    return ARGS_RUN;
+}

@@ -1,0 +1,197 @@
+/*
+ * client_loop.c - the client's half of the exchange.  The article's Java
+ * client writes a line, then waits for the reply before reading the next
+ * one; that stalls when a reply has no newline and crawls when input is
+ * piped.  Here one poll() loop watches both directions, so the server's
+ * bytes show the moment they arrive and piped input streams at full
+ * speed.  The socket is non-blocking: a full send buffer parks the input,
+ * never the reading of replies, so neither side can deadlock the other.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "libsock.h"
+#include "session.h"
+#include "client_loop.h"
+
+#define CHUNK 65536
+
+/* write(2) every byte to a plain descriptor (the terminal or a pipe). */
+static int write_fd_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+        } else if (n == -1 && errno == EINTR) {
+            continue;
+        } else {
+            if (n == 0)
+                errno = EIO;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+struct client {
+    int fd, in, out;
+    const char *server;
+    FILE *log;
+    char *pend;              /* input read but not yet sent */
+    size_t pend_off, pend_len;
+    int in_open;             /* still reading input */
+    int quit;                /* a quit line is (being) sent */
+    int in_eof;              /* input ended: half-close once sent */
+    int shut;                /* FIN sent */
+    struct session_quit q;
+};
+
+static int fail(struct client *c, const char *step, int err)
+{
+    fprintf(c->log, "tcp-client: %s %s: %s\n", step, c->server, strerror(err));
+    return 1;
+}
+
+/* The server's bytes, to the screen.  1: the server is done. */
+static int from_server(struct client *c, char *buf, int *status)
+{
+    ssize_t n = sock_read(c->fd, buf, CHUNK);
+
+    if (n > 0) {
+        if (write_fd_all(c->out, buf, (size_t)n) == -1) {
+            *status = errno == EPIPE ? 0 : fail(c, "write to output for", errno);
+            return 1;
+        }
+        return 0;
+    }
+    if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return 0;
+    if (n == 0) {
+        /* After quit or our EOF the server closing is the normal end. */
+        if (!c->quit && !c->in_eof)
+            fprintf(c->log, "tcp-client: server %s closed the connection\n",
+                    c->server);
+        *status = 0;
+    } else {
+        *status = fail(c, "read from", errno);
+    }
+    return 1;
+}
+
+/* Queued input, to the server.  1: the server is gone. */
+static int to_server(struct client *c, int *status)
+{
+    while (c->pend_off < c->pend_len) {
+        ssize_t n = sock_write(c->fd, c->pend + c->pend_off,
+                               c->pend_len - c->pend_off);
+        if (n > 0) {
+            c->pend_off += (size_t)n;
+        } else if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return 0;
+        } else if (n == -1 && errno == EPIPE) {
+            fprintf(c->log, "tcp-client: server %s closed the connection\n",
+                    c->server);
+            *status = 0;
+            return 1;
+        } else {
+            *status = fail(c, "write to", n == 0 ? EIO : errno);
+            return 1;
+        }
+    }
+    c->pend_off = c->pend_len = 0;
+    if (c->in_eof && !c->shut) {
+        /* Tell the server we are done talking, but keep listening. */
+        shutdown(c->fd, SHUT_WR);
+        c->shut = 1;
+    }
+    return 0;
+}
+
+/* More input: queue it, cut after a quit line, note the end. */
+static int from_input(struct client *c, int *status)
+{
+    ssize_t n = read(c->in, c->pend, CHUNK);
+
+    if (n > 0) {
+        size_t q = session_find_quit(&c->q, c->pend, (size_t)n);
+        c->pend_off = 0;
+        c->pend_len = q > 0 ? q : (size_t)n;
+        if (q > 0) {
+            c->quit = 1;        /* send up to quit, then only listen */
+            c->in_open = 0;
+        }
+    } else if (n == 0) {
+        c->in_open = 0;
+        c->in_eof = 1;
+    } else if (errno != EINTR && errno != EAGAIN) {
+        fprintf(c->log, "tcp-client: read input: %s\n", strerror(errno));
+        *status = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int client_run(int fd, int in, int out, const char *server, FILE *log)
+{
+    struct client c;
+    char *buf = malloc(CHUNK);
+    int status = 1;
+
+    memset(&c, 0, sizeof c);
+    c.fd = fd;
+    c.in = in;
+    c.out = out;
+    c.server = server;
+    c.log = log;
+    c.pend = malloc(CHUNK);
+    c.in_open = 1;
+    if (buf == NULL || c.pend == NULL || sock_set_nonblock(fd, 1) == -1) {
+        fprintf(log, "tcp-client: %s\n", strerror(errno));
+        goto out;
+    }
+
+    for (;;) {
+        struct pollfd p[2];
+        nfds_t np = 1;
+        int pending = c.pend_off < c.pend_len;
+
+        p[0].fd = fd;
+        p[0].events = (short)(POLLIN | (pending ? POLLOUT : 0));
+        p[0].revents = 0;
+        if (c.in_open && !pending) {
+            p[1].fd = in;
+            p[1].events = POLLIN;
+            p[1].revents = 0;
+            np = 2;
+        }
+        if (poll(p, np, -1) == -1) {
+            if (errno == EINTR)
+                continue;
+            fprintf(log, "tcp-client: poll: %s\n", strerror(errno));
+            break;
+        }
+        /* Replies first: they are what the user waits to see. */
+        if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
+            from_server(&c, buf, &status))
+            break;
+        if (np == 2 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
+            from_input(&c, &status))
+            break;
+        if ((c.pend_off < c.pend_len || (c.in_eof && !c.shut)) &&
+            to_server(&c, &status))
+            break;
+    }
+out:
+    sock_close(fd);
+    free(buf);
+    free(c.pend);
+    return status;
+}

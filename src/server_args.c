@@ -1,0 +1,97 @@
+/*
+ * server_args.c - tcp-server's options (server_args.h, tcp-server(1)).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "args.h"
+#include "server_args.h"
+
+enum { OPT_4 = 1, OPT_6, OPT_BIND, OPT_ONCE, OPT_QUIET, OPT_MAX_LINE,
+       OPT_HELP, OPT_VERSION };
+
+static const struct args_opt options[] = {
+    { NULL, '4', 0, OPT_4 },
+    { NULL, '6', 0, OPT_6 },
+    { "bind", 'b', 1, OPT_BIND },
+    { "once", 0, 0, OPT_ONCE },
+    { "quiet", 'q', 0, OPT_QUIET },
+    { "max-line", 0, 1, OPT_MAX_LINE },
+    { "help", 'h', 0, OPT_HELP },
+    { "version", 'V', 0, OPT_VERSION },
+    { NULL, 0, 0, 0 },
+};
+
+enum args_result server_args_parse(int argc, char **argv,
+                                   struct server_args *a, char *err,
+                                   size_t errsize)
+{
+    struct args_iter it;
+    const char *v;
+    long n;
+    int id, ports = 0;
+
+    a->family = 0;   /* AF_UNSPEC */
+    a->bind = NULL;
+    a->port = SERVER_DEFAULT_PORT;
+    a->once = 0;
+    a->quiet = 0;
+    a->max_line = SERVER_DEFAULT_MAX_LINE;
+
+    args_init(&it, argc, argv);
+    while ((id = args_next(&it, options, &v, err, errsize)) != ARGS_END) {
+        switch (id) {
+        case ARGS_BAD:
+            return ARGS_USAGE;
+        case OPT_4:
+        case OPT_6:
+            if (a->family != 0 &&
+                a->family != (id == OPT_4 ? AF_INET : AF_INET6)) {
+                snprintf(err, errsize, "options '-4' and '-6' exclude each other");
+                return ARGS_USAGE;
+            }
+            a->family = id == OPT_4 ? AF_INET : AF_INET6;
+            break;
+        case OPT_BIND:
+            if (v[0] == '\0') {
+                snprintf(err, errsize, "option '-b' needs an address");
+                return ARGS_USAGE;
+            }
+            a->bind = v;
+            break;
+        case OPT_ONCE:
+            a->once = 1;
+            break;
+        case OPT_QUIET:
+            a->quiet = 1;
+            break;
+        case OPT_MAX_LINE:
+            /* Room for at least "quit\r\n"; a million is plenty for a line. */
+            if (args_number(v, 8, 1048576, &n) == -1) {
+                snprintf(err, errsize,
+                         "option '--max-line' wants bytes from 8 to 1048576, not '%.40s'", v);
+                return ARGS_USAGE;
+            }
+            a->max_line = (size_t)n;
+            break;
+        case OPT_HELP:
+            return ARGS_HELP;
+        case OPT_VERSION:
+            return ARGS_VERSION;
+        case ARGS_OPERAND:
+            if (++ports > 1) {
+                snprintf(err, errsize, "unexpected argument '%.40s' (one PORT only)", v);
+                return ARGS_USAGE;
+            }
+            if (args_number(v, 0, 65535, &n) == -1) {
+                snprintf(err, errsize, "PORT must be a number from 0 to 65535, not '%.40s'", v);
+                return ARGS_USAGE;
+            }
+            a->port = v;
+            break;
+        }
+    }
+    return ARGS_RUN;
+}

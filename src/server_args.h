@@ -1,0 +1,34 @@
+/*
+ * server_args.h - tcp-server's command line, read into a struct.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef SERVER_ARGS_H
+#define SERVER_ARGS_H
+
+#include <stddef.h>
+
+#define SERVER_DEFAULT_PORT "8080"
+#define SERVER_DEFAULT_MAX_LINE 8192
+
+struct server_args {
+    int family;          /* AF_UNSPEC (dual stack), AF_INET or AF_INET6 */
+    const char *bind;    /* -b ADDR, or NULL for every interface */
+    const char *port;    /* "8080" unless given */
+    int once;            /* --once: serve one client, then exit */
+    int quiet;           /* -q: no connect/disconnect chatter */
+    size_t max_line;     /* --max-line: longest line, '\n' included */
+};
+
+/* What server_args_parse() found. */
+enum args_result { ARGS_RUN, ARGS_HELP, ARGS_VERSION, ARGS_USAGE };
+
+/*
+ * server_args_parse - fill `a` from argv.  On ARGS_USAGE, err holds one
+ * line saying which argument is wrong and why.
+ */
+enum args_result server_args_parse(int argc, char **argv,
+                                   struct server_args *a, char *err,
+                                   size_t errsize);
+
+#endif /* SERVER_ARGS_H */

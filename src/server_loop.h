@@ -1,0 +1,32 @@
+/*
+ * server_loop.h - the server's serving loop: many clients at once in one
+ * poll() event loop, each speaking the exchange of session.h.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef SERVER_LOOP_H
+#define SERVER_LOOP_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct server_config {
+    size_t max_line;  /* longest line accepted, '\n' included */
+    int once;         /* serve one client, then return */
+    int quiet;        /* no connect/disconnect lines on log */
+    FILE *out;        /* where received lines are shown (stdout) */
+    FILE *log;        /* where chatter and errors go (stderr) */
+};
+
+/*
+ * server_run - accept and serve clients on the listening socket lfd until
+ * `once` is done or *stop becomes non-zero (set from a signal handler).
+ * On stop every client gets SESSION_SHUTDOWN and the loop returns within
+ * a second.  lfd is closed.  Returns 0, or 1 after a runtime error that
+ * was reported on cfg->log.
+ */
+int server_run(int lfd, const struct server_config *cfg,
+               volatile sig_atomic_t *stop);
+
+#endif /* SERVER_LOOP_H */

@@ -1,0 +1,72 @@
+/*
+ * tcp-client.c - the article's client, runnable: socket, connect, then
+ * send what is typed and show what comes back, until "quit".  This file
+ * only reads the command line; libsock connects and client_loop.c talks.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libsock.h"
+#include "client_args.h"
+#include "client_loop.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: tcp-client [-4|-6] [--timeout SEC] [-h|--help] [-V|--version]\n"
+          "                  [HOST [PORT]]\n"
+          "\n"
+          "Connect to HOST (default 127.0.0.1) on PORT (default 8080), send each\n"
+          "line of input and show everything the server sends.  After a \"quit\"\n"
+          "line, or at the end of input, show the rest and exit.\n"
+          "\n"
+          "  -4, -6         IPv4 only, IPv6 only (default: every address of HOST)\n"
+          "  --timeout SEC  give each address SEC seconds to answer (default 10;\n"
+          "                 0: as long as the system waits)\n"
+          "  -h, --help     show this help\n"
+          "  -V, --version  show the version\n", f);
+}
+
+int main(int argc, char **argv)
+{
+    struct client_args a;
+    struct sock_err why;
+    char err[200], server[300];
+    int fd;
+
+    switch (client_args_parse(argc, argv, &a, err, sizeof err)) {
+    case ARGS_HELP:
+        usage(stdout);
+        return 0;
+    case ARGS_VERSION:
+        printf("tcp-client (libsock) %s\n", LIBSOCK_VERSION);
+        return 0;
+    case ARGS_USAGE:
+        fprintf(stderr, "tcp-client: %s\n", err);
+        fputs("Try 'tcp-client --help' for more information.\n", stderr);
+        return 2;
+    case ARGS_RUN:
+        break;
+    }
+
+    /* A server that vanishes must cost us an EPIPE, never our life. */
+    signal(SIGPIPE, SIG_IGN);
+
+    fd = sock_connect_to(a.host, a.port, a.family,
+                         a.timeout_s > 0 ? a.timeout_s * 1000 : -1, &why);
+    /* Name the server as the user did, bracketing an IPv6 literal. */
+    snprintf(server, sizeof server, strchr(a.host, ':') ? "[%s]:%s" : "%s:%s",
+             a.host, a.port);
+    if (fd == -1) {
+        /* why names the address tried; add the name if that was not it. */
+        if (strstr(why.msg, a.host) != NULL)
+            fprintf(stderr, "tcp-client: %s\n", why.msg);
+        else
+            fprintf(stderr, "tcp-client: %s: %s\n", server, why.msg);
+        return 1;
+    }
+    return client_run(fd, STDIN_FILENO, STDOUT_FILENO, server, stderr);
+}
