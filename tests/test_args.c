@@ -1,0 +1,773 @@
+/*
+ * test_args.c - the command-line reader (args_next, args_number) and the
+ * two programs' option parsers built on it (server_args_parse,
+ * client_args_parse): bundles, values attached or separate, long options
+ * with "=", "--", "-" as an operand, and one-line usage errors that name
+ * the argument at fault.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+
+#include "args.h"
+#include "server_args.h"
+#include "client_args.h"
+#include "mock_syscalls.h"
+
+static int reset(void **state)
+{
+    return mock_reset_group(state);
+}
+
+/* argc for an argv array that ends with its NULL. */
+#define ARGC(v) ((int)(sizeof(v) / sizeof((v)[0])) - 1)
+
+/* Does err mention `what`?  Say what it held if not. */
+static void assert_mentions(const char *err, const char *what)
+{
+    if (strstr(err, what) == NULL)
+        print_error("message \"%s\" does not mention \"%s\"\n", err, what);
+    assert_non_null(strstr(err, what));
+}
+
+/* ---- args_next ---------------------------------------------------------- */
+
+enum { T_4 = 1, T_QUIET, T_BIND, T_ONCE, T_TIMEOUT };
+
+static const struct args_opt topts[] = {
+    { NULL, '4', 0, T_4 },
+    { "quiet", 'q', 0, T_QUIET },
+    { "bind", 'b', 1, T_BIND },
+    { "once", 0, 0, T_ONCE },
+    { "timeout", 0, 1, T_TIMEOUT },
+    { NULL, 0, 0, 0 },
+};
+
+struct reader {
+    struct args_iter it;
+    const char *v;
+    char err[128];
+};
+
+static void reader_init(struct reader *r, int argc, char **argv)
+{
+    args_init(&r->it, argc, argv);
+    r->v = "unset";
+    memset(r->err, 0, sizeof r->err);
+}
+
+static int next(struct reader *r)
+{
+    return args_next(&r->it, topts, &r->v, r->err, sizeof r->err);
+}
+
+static void next_nothing(void **state)
+{
+    char *argv[] = { "prog", NULL };
+    struct reader r;
+
+    (void)state;
+    reader_init(&r, ARGC(argv), argv);
+    assert_int_equal(next(&r), ARGS_END);
+    assert_int_equal(next(&r), ARGS_END);
+}
+
+static void next_bundle(void **state)
+{
+    char *argv[] = { "prog", "-4q", NULL };
+    struct reader r;
+
+    (void)state;
+    reader_init(&r, ARGC(argv), argv);
+    assert_int_equal(next(&r), T_4);
+    assert_null(r.v);
+    assert_int_equal(next(&r), T_QUIET);
+    assert_null(r.v);
+    assert_int_equal(next(&r), ARGS_END);
+}
+
+static void next_bundle_ending_with_value_option(void **state)
+{
+    char *argv[] = { "prog", "-qbADDR", "-4b", "other", "rest", NULL };
+    struct reader r;
+
+    (void)state;
+    reader_init(&r, ARGC(argv), argv);
+    assert_int_equal(next(&r), T_QUIET);
+    assert_int_equal(next(&r), T_BIND);
+    assert_string_equal(r.v, "ADDR");
+    assert_int_equal(next(&r), T_4);
+    assert_int_equal(next(&r), T_BIND);
+    assert_string_equal(r.v, "other");
+    assert_int_equal(next(&r), ARGS_OPERAND);
+    assert_string_equal(r.v, "rest");
+    assert_int_equal(next(&r), ARGS_END);
+}
+
+static void next_short_value_attached_or_separate(void **state)
+{
+    char *argv[] = { "prog", "-bADDR", "-b", "ADDR2", "-b", "-4", NULL };
+    struct reader r;
+
+    (void)state;
+    reader_init(&r, ARGC(argv), argv);
+    assert_int_equal(next(&r), T_BIND);
+    assert_string_equal(r.v, "ADDR");
+    assert_int_equal(next(&r), T_BIND);
+    assert_ptr_equal(r.v, argv[3]);
+    /* A separate value is taken as it is, even if it looks like an option. */
+    assert_int_equal(next(&r), T_BIND);
+    assert_string_equal(r.v, "-4");
+    assert_int_equal(next(&r), ARGS_END);
+}
+
+static void next_long_value_with_equals_or_separate(void **state)
+{
+    char *argv[] = { "prog", "--bind=ADDR", "--bind", "ADDR2", "--bind=",
+                     "--timeout=a=b", "--once", NULL };
+    struct reader r;
+
+    (void)state;
+    reader_init(&r, ARGC(argv), argv);
+    assert_int_equal(next(&r), T_BIND);
+    assert_string_equal(r.v, "ADDR");
+    assert_int_equal(next(&r), T_BIND);
+    assert_string_equal(r.v, "ADDR2");
+    assert_int_equal(next(&r), T_BIND);
+    assert_string_equal(r.v, "");
+    assert_int_equal(next(&r), T_TIMEOUT);
+    assert_string_equal(r.v, "a=b");
+    assert_int_equal(next(&r), T_ONCE);
+    assert_null(r.v);
+    assert_int_equal(next(&r), ARGS_END);
+}
+
+static void next_long_needs_whole_name(void **state)
+{
+    char *argv1[] = { "prog", "--bin", NULL };
+    char *argv2[] = { "prog", "--binder", NULL };
+    struct reader r;
+
+    (void)state;
+    reader_init(&r, ARGC(argv1), argv1);
+    assert_int_equal(next(&r), ARGS_BAD);
+    assert_string_equal(r.err, "unknown option '--bin'");
+    reader_init(&r, ARGC(argv2), argv2);
+    assert_int_equal(next(&r), ARGS_BAD);
+    assert_string_equal(r.err, "unknown option '--binder'");
+}
+
+static void next_double_dash_ends_options(void **state)
+{
+    char *argv[] = { "prog", "-q", "--", "-x", "--once", "--", NULL };
+    struct reader r;
+
+    (void)state;
+    reader_init(&r, ARGC(argv), argv);
+    assert_int_equal(next(&r), T_QUIET);
+    assert_int_equal(next(&r), ARGS_OPERAND);
+    assert_string_equal(r.v, "-x");
+    assert_int_equal(next(&r), ARGS_OPERAND);
+    assert_string_equal(r.v, "--once");
+    assert_int_equal(next(&r), ARGS_OPERAND);
+    assert_string_equal(r.v, "--");
+    assert_int_equal(next(&r), ARGS_END);
+}
+
+static void next_double_dash_last(void **state)
+{
+    char *argv[] = { "prog", "--", NULL };
+    struct reader r;
+
+    (void)state;
+    reader_init(&r, ARGC(argv), argv);
+    assert_int_equal(next(&r), ARGS_END);
+}
+
+static void next_single_dash_and_operands_anywhere(void **state)
+{
+    char *argv[] = { "prog", "-", "one", "-q", "two", "", NULL };
+    struct reader r;
+
+    (void)state;
+    reader_init(&r, ARGC(argv), argv);
+    assert_int_equal(next(&r), ARGS_OPERAND);
+    assert_string_equal(r.v, "-");
+    assert_int_equal(next(&r), ARGS_OPERAND);
+    assert_string_equal(r.v, "one");
+    assert_int_equal(next(&r), T_QUIET);
+    assert_int_equal(next(&r), ARGS_OPERAND);
+    assert_string_equal(r.v, "two");
+    assert_int_equal(next(&r), ARGS_OPERAND);
+    assert_string_equal(r.v, "");
+    assert_int_equal(next(&r), ARGS_END);
+}
+
+static void next_unknown_short(void **state)
+{
+    char *argv1[] = { "prog", "-x", NULL };
+    char *argv2[] = { "prog", "-4x", NULL };
+    struct reader r;
+
+    (void)state;
+    reader_init(&r, ARGC(argv1), argv1);
+    assert_int_equal(next(&r), ARGS_BAD);
+    assert_string_equal(r.err, "unknown option '-x'");
+
+    /* In a bundle: the known ones first, then the bad one. */
+    reader_init(&r, ARGC(argv2), argv2);
+    assert_int_equal(next(&r), T_4);
+    assert_int_equal(next(&r), ARGS_BAD);
+    assert_string_equal(r.err, "unknown option '-x'");
+}
+
+static void next_unknown_long(void **state)
+{
+    char *argv1[] = { "prog", "--nope", NULL };
+    char *argv2[] = { "prog", "--nope=3", NULL };
+    struct reader r;
+
+    (void)state;
+    reader_init(&r, ARGC(argv1), argv1);
+    assert_int_equal(next(&r), ARGS_BAD);
+    assert_string_equal(r.err, "unknown option '--nope'");
+
+    reader_init(&r, ARGC(argv2), argv2);
+    assert_int_equal(next(&r), ARGS_BAD);
+    assert_string_equal(r.err, "unknown option '--nope'");
+}
+
+static void next_missing_value(void **state)
+{
+    char *argv1[] = { "prog", "--timeout", NULL };
+    char *argv2[] = { "prog", "-b", NULL };
+    char *argv3[] = { "prog", "-qb", NULL };
+    struct reader r;
+
+    (void)state;
+    reader_init(&r, ARGC(argv1), argv1);
+    assert_int_equal(next(&r), ARGS_BAD);
+    assert_string_equal(r.err, "option '--timeout' needs a value");
+
+    reader_init(&r, ARGC(argv2), argv2);
+    assert_int_equal(next(&r), ARGS_BAD);
+    assert_string_equal(r.err, "option '-b' needs a value");
+
+    reader_init(&r, ARGC(argv3), argv3);
+    assert_int_equal(next(&r), T_QUIET);
+    assert_int_equal(next(&r), ARGS_BAD);
+    assert_string_equal(r.err, "option '-b' needs a value");
+}
+
+static void next_flag_takes_no_value(void **state)
+{
+    char *argv1[] = { "prog", "--once=1", NULL };
+    char *argv2[] = { "prog", "--quiet=", NULL };
+    struct reader r;
+
+    (void)state;
+    reader_init(&r, ARGC(argv1), argv1);
+    assert_int_equal(next(&r), ARGS_BAD);
+    assert_string_equal(r.err, "option '--once' takes no value");
+
+    reader_init(&r, ARGC(argv2), argv2);
+    assert_int_equal(next(&r), ARGS_BAD);
+    assert_string_equal(r.err, "option '--quiet' takes no value");
+}
+
+/* A small err buffer holds a cut message, NUL-terminated, no overflow. */
+static void next_small_err_buffer(void **state)
+{
+    char *argv[] = { "prog", "--nope", NULL };
+    struct args_iter it;
+    const char *v;
+    char err[12];
+
+    (void)state;
+    memset(err, 'Z', sizeof err);
+    args_init(&it, ARGC(argv), argv);
+    assert_int_equal(args_next(&it, topts, &v, err, 8), ARGS_BAD);
+    assert_string_equal(err, "unknown");
+    assert_int_equal(err[8], 'Z');
+    assert_int_equal(err[11], 'Z');
+}
+
+/* ---- args_number -------------------------------------------------------- */
+
+static void number_accepts_whole_decimals(void **state)
+{
+    long n;
+
+    (void)state;
+    n = -5;
+    assert_int_equal(args_number("0", 0, 65535, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(args_number("65535", 0, 65535, &n), 0);
+    assert_int_equal(n, 65535);
+    assert_int_equal(args_number("8080", 0, 65535, &n), 0);
+    assert_int_equal(n, 8080);
+    assert_int_equal(args_number("7", 7, 7, &n), 0);
+    assert_int_equal(n, 7);
+}
+
+static void number_rejects_junk(void **state)
+{
+    static char *const bad[] = {
+        "", "-1", "+1", " 1", "1 ", "1x", "x1", "0x10", "1.0", "1e3",
+        "99999999999999999999", "-", "\t1",
+    };
+    size_t i;
+    long n;
+
+    (void)state;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (args_number(bad[i], 0, 65535, &n) != -1)
+            print_error("args_number accepted \"%s\"\n", bad[i]);
+        assert_int_equal(args_number(bad[i], 0, 65535, &n), -1);
+    }
+    assert_int_equal(args_number(NULL, 0, 65535, &n), -1);
+}
+
+static void number_rejects_out_of_range(void **state)
+{
+    long n;
+
+    (void)state;
+    assert_int_equal(args_number("65536", 0, 65535, &n), -1);
+    assert_int_equal(args_number("0", 1, 65535, &n), -1);
+    assert_int_equal(args_number("7", 8, 1048576, &n), -1);
+    assert_int_equal(args_number("1048577", 8, 1048576, &n), -1);
+    assert_int_equal(args_number("9223372036854775808", 0, 65535, &n), -1);
+    /* Overflow is refused even when the range is all of long. */
+    assert_int_equal(args_number("99999999999999999999", 0, LONG_MAX, &n), -1);
+    assert_int_equal(args_number("8", 8, 1048576, &n), 0);
+    assert_int_equal(n, 8);
+    assert_int_equal(args_number("1048576", 8, 1048576, &n), 0);
+    assert_int_equal(n, 1048576);
+}
+
+/* ---- server_args_parse -------------------------------------------------- */
+
+static enum args_result sparse(int argc, char **argv, struct server_args *a,
+                               char *err, size_t errsize)
+{
+    memset(a, 0x5a, sizeof *a);     /* every field must be set */
+    memset(err, 0, errsize);
+    return server_args_parse(argc, argv, a, err, errsize);
+}
+
+static void server_defaults(void **state)
+{
+    char *argv[] = { "tcp-server", NULL };
+    struct server_args a;
+    char err[128];
+
+    (void)state;
+    assert_int_equal(sparse(ARGC(argv), argv, &a, err, sizeof err), ARGS_RUN);
+    assert_string_equal(a.port, "8080");
+    assert_int_equal(a.family, 0);
+    assert_null(a.bind);
+    assert_int_equal(a.once, 0);
+    assert_int_equal(a.quiet, 0);
+    assert_int_equal(a.max_line, 8192);
+}
+
+static void server_families(void **state)
+{
+    char *argv4[] = { "tcp-server", "-4", NULL };
+    char *argv6[] = { "tcp-server", "-6", NULL };
+    struct server_args a;
+    char err[128];
+
+    (void)state;
+    assert_int_equal(sparse(ARGC(argv4), argv4, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.family, AF_INET);
+    assert_int_equal(sparse(ARGC(argv6), argv6, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.family, AF_INET6);
+}
+
+static void server_four_and_six_exclude(void **state)
+{
+    char *argv1[] = { "tcp-server", "-4", "-6", NULL };
+    char *argv2[] = { "tcp-server", "-64", NULL };
+    struct server_args a;
+    char err[128];
+
+    (void)state;
+    assert_int_equal(sparse(ARGC(argv1), argv1, &a, err, sizeof err), ARGS_USAGE);
+    assert_mentions(err, "-4");
+    assert_mentions(err, "-6");
+    assert_int_equal(sparse(ARGC(argv2), argv2, &a, err, sizeof err), ARGS_USAGE);
+    assert_mentions(err, "-4");
+    assert_mentions(err, "-6");
+}
+
+static void server_once_quiet_port(void **state)
+{
+    char *argv[] = { "tcp-server", "--once", "-q", "0", NULL };
+    char *argv2[] = { "tcp-server", "--quiet", "9000", "--once", NULL };
+    struct server_args a;
+    char err[128];
+
+    (void)state;
+    assert_int_equal(sparse(ARGC(argv), argv, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.once, 1);
+    assert_int_equal(a.quiet, 1);
+    assert_string_equal(a.port, "0");
+    assert_int_equal(a.family, 0);
+    assert_null(a.bind);
+    assert_int_equal(a.max_line, 8192);
+
+    assert_int_equal(sparse(ARGC(argv2), argv2, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.once, 1);
+    assert_int_equal(a.quiet, 1);
+    assert_string_equal(a.port, "9000");
+}
+
+static void server_bind(void **state)
+{
+    char *argv1[] = { "tcp-server", "-b", "::1", "9000", NULL };
+    char *argv2[] = { "tcp-server", "-b127.0.0.1", NULL };
+    char *argv3[] = { "tcp-server", "--bind=::", "65535", NULL };
+    char *argv4[] = { "tcp-server", "--bind", "", NULL };
+    char *argv5[] = { "tcp-server", "-b", NULL };
+    struct server_args a;
+    char err[128];
+
+    (void)state;
+    assert_int_equal(sparse(ARGC(argv1), argv1, &a, err, sizeof err), ARGS_RUN);
+    assert_string_equal(a.bind, "::1");
+    assert_string_equal(a.port, "9000");
+
+    assert_int_equal(sparse(ARGC(argv2), argv2, &a, err, sizeof err), ARGS_RUN);
+    assert_string_equal(a.bind, "127.0.0.1");
+    assert_string_equal(a.port, "8080");
+
+    assert_int_equal(sparse(ARGC(argv3), argv3, &a, err, sizeof err), ARGS_RUN);
+    assert_string_equal(a.bind, "::");
+    assert_string_equal(a.port, "65535");
+
+    assert_int_equal(sparse(ARGC(argv4), argv4, &a, err, sizeof err), ARGS_USAGE);
+    assert_mentions(err, "-b");
+
+    assert_int_equal(sparse(ARGC(argv5), argv5, &a, err, sizeof err), ARGS_USAGE);
+    assert_mentions(err, "-b");
+}
+
+static void server_bad_ports(void **state)
+{
+    static char *const bad[] = { "65536", "abc", "", "-1", "80x",
+                                       "99999999999999999999" };
+    struct server_args a;
+    char err[128];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[] = { "tcp-server", "--", bad[i], NULL };
+
+        assert_int_equal(sparse(ARGC(argv), argv, &a, err, sizeof err), ARGS_USAGE);
+        assert_mentions(err, "PORT");
+    }
+    {
+        char *argv[] = { "tcp-server", "65536", NULL };
+
+        assert_int_equal(sparse(ARGC(argv), argv, &a, err, sizeof err), ARGS_USAGE);
+        assert_mentions(err, "PORT");
+        assert_mentions(err, "65536");
+    }
+}
+
+static void server_two_ports(void **state)
+{
+    char *argv[] = { "tcp-server", "9000", "9001", NULL };
+    struct server_args a;
+    char err[128];
+
+    (void)state;
+    assert_int_equal(sparse(ARGC(argv), argv, &a, err, sizeof err), ARGS_USAGE);
+    assert_mentions(err, "9001");
+    assert_mentions(err, "PORT");
+}
+
+static void server_max_line(void **state)
+{
+    char *ok16[] = { "tcp-server", "--max-line", "16", NULL };
+    char *ok8[] = { "tcp-server", "--max-line=8", NULL };
+    char *okmax[] = { "tcp-server", "--max-line", "1048576", NULL };
+    struct server_args a;
+    char err[128];
+
+    (void)state;
+    assert_int_equal(sparse(ARGC(ok16), ok16, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.max_line, 16);
+    assert_int_equal(sparse(ARGC(ok8), ok8, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.max_line, 8);
+    assert_int_equal(sparse(ARGC(okmax), okmax, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.max_line, 1048576);
+}
+
+static void server_bad_max_line(void **state)
+{
+    static char *const bad[] = { "7", "1048577", "x", "", "-16", "0" };
+    struct server_args a;
+    char err[128];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[] = { "tcp-server", "--max-line", bad[i], NULL };
+
+        assert_int_equal(sparse(ARGC(argv), argv, &a, err, sizeof err), ARGS_USAGE);
+        assert_mentions(err, "'--max-line'");
+    }
+    {
+        char *argv[] = { "tcp-server", "--max-line", NULL };
+
+        assert_int_equal(sparse(ARGC(argv), argv, &a, err, sizeof err), ARGS_USAGE);
+        assert_mentions(err, "'--max-line'");
+    }
+}
+
+static void server_unknown_options(void **state)
+{
+    char *argv1[] = { "tcp-server", "-x", NULL };
+    char *argv2[] = { "tcp-server", "--nope", NULL };
+    char *argv3[] = { "tcp-server", "--once=yes", NULL };
+    struct server_args a;
+    char err[128];
+
+    (void)state;
+    assert_int_equal(sparse(ARGC(argv1), argv1, &a, err, sizeof err), ARGS_USAGE);
+    assert_string_equal(err, "unknown option '-x'");
+    assert_int_equal(sparse(ARGC(argv2), argv2, &a, err, sizeof err), ARGS_USAGE);
+    assert_string_equal(err, "unknown option '--nope'");
+    assert_int_equal(sparse(ARGC(argv3), argv3, &a, err, sizeof err), ARGS_USAGE);
+    assert_string_equal(err, "option '--once' takes no value");
+}
+
+static void server_help_and_version(void **state)
+{
+    char *h1[] = { "tcp-server", "-h", NULL };
+    char *h2[] = { "tcp-server", "--help", NULL };
+    char *v1[] = { "tcp-server", "-V", NULL };
+    char *v2[] = { "tcp-server", "--version", NULL };
+    struct server_args a;
+    char err[128];
+
+    (void)state;
+    assert_int_equal(sparse(ARGC(h1), h1, &a, err, sizeof err), ARGS_HELP);
+    assert_int_equal(sparse(ARGC(h2), h2, &a, err, sizeof err), ARGS_HELP);
+    assert_int_equal(sparse(ARGC(v1), v1, &a, err, sizeof err), ARGS_VERSION);
+    assert_int_equal(sparse(ARGC(v2), v2, &a, err, sizeof err), ARGS_VERSION);
+}
+
+/* ---- client_args_parse -------------------------------------------------- */
+
+static enum args_result cparse(int argc, char **argv, struct client_args *a,
+                               char *err, size_t errsize)
+{
+    memset(a, 0x5a, sizeof *a);
+    memset(err, 0, errsize);
+    return client_args_parse(argc, argv, a, err, errsize);
+}
+
+static void client_defaults(void **state)
+{
+    char *argv[] = { "tcp-client", NULL };
+    struct client_args a;
+    char err[128];
+
+    (void)state;
+    assert_int_equal(cparse(ARGC(argv), argv, &a, err, sizeof err), ARGS_RUN);
+    assert_string_equal(a.host, "127.0.0.1");
+    assert_string_equal(a.port, "8080");
+    assert_int_equal(a.timeout_s, 10);
+    assert_int_equal(a.family, 0);
+}
+
+static void client_host_and_port(void **state)
+{
+    char *argv1[] = { "tcp-client", "::1", "9000", NULL };
+    char *argv2[] = { "tcp-client", "localhost", NULL };
+    char *argv3[] = { "tcp-client", "-6", "::1", "65535", NULL };
+    char *argv4[] = { "tcp-client", "-4", "10.0.0.1", "1", NULL };
+    struct client_args a;
+    char err[128];
+
+    (void)state;
+    assert_int_equal(cparse(ARGC(argv1), argv1, &a, err, sizeof err), ARGS_RUN);
+    assert_string_equal(a.host, "::1");
+    assert_string_equal(a.port, "9000");
+    assert_int_equal(a.timeout_s, 10);
+
+    assert_int_equal(cparse(ARGC(argv2), argv2, &a, err, sizeof err), ARGS_RUN);
+    assert_string_equal(a.host, "localhost");
+    assert_string_equal(a.port, "8080");
+
+    assert_int_equal(cparse(ARGC(argv3), argv3, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.family, AF_INET6);
+    assert_string_equal(a.port, "65535");
+
+    assert_int_equal(cparse(ARGC(argv4), argv4, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.family, AF_INET);
+    assert_string_equal(a.host, "10.0.0.1");
+    assert_string_equal(a.port, "1");
+}
+
+static void client_timeout(void **state)
+{
+    char *argv1[] = { "tcp-client", "--timeout", "0", NULL };
+    char *argv2[] = { "tcp-client", "--timeout=3", NULL };
+    char *argv3[] = { "tcp-client", "host", "--timeout", "2000000", "7", NULL };
+    struct client_args a;
+    char err[128];
+
+    (void)state;
+    assert_int_equal(cparse(ARGC(argv1), argv1, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.timeout_s, 0);
+    assert_string_equal(a.host, "127.0.0.1");
+
+    assert_int_equal(cparse(ARGC(argv2), argv2, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.timeout_s, 3);
+
+    assert_int_equal(cparse(ARGC(argv3), argv3, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.timeout_s, 2000000);
+    assert_string_equal(a.host, "host");
+    assert_string_equal(a.port, "7");
+}
+
+static void client_bad_timeout(void **state)
+{
+    static char *const bad[] = { "-1", "x", "", "1.5", "2000001",
+                                       "99999999999999999999" };
+    struct client_args a;
+    char err[128];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[] = { "tcp-client", "--timeout", bad[i], NULL };
+
+        assert_int_equal(cparse(ARGC(argv), argv, &a, err, sizeof err), ARGS_USAGE);
+        assert_mentions(err, "'--timeout'");
+    }
+    {
+        char *argv[] = { "tcp-client", "--timeout", NULL };
+
+        assert_int_equal(cparse(ARGC(argv), argv, &a, err, sizeof err), ARGS_USAGE);
+        assert_string_equal(err, "option '--timeout' needs a value");
+    }
+}
+
+static void client_bad_ports(void **state)
+{
+    static char *const bad[] = { "0", "65536", "http", "" };
+    struct client_args a;
+    char err[128];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[] = { "tcp-client", "localhost", bad[i], NULL };
+
+        assert_int_equal(cparse(ARGC(argv), argv, &a, err, sizeof err), ARGS_USAGE);
+        assert_mentions(err, "PORT");
+    }
+}
+
+static void client_three_operands(void **state)
+{
+    char *argv[] = { "tcp-client", "localhost", "9000", "extra", NULL };
+    char *argv2[] = { "tcp-client", "localhost", "9000", "9001", NULL };
+    struct client_args a;
+    char err[128];
+
+    (void)state;
+    assert_int_equal(cparse(ARGC(argv), argv, &a, err, sizeof err), ARGS_USAGE);
+    assert_mentions(err, "extra");
+    /* A third operand is refused even when it would make a good port. */
+    assert_int_equal(cparse(ARGC(argv2), argv2, &a, err, sizeof err), ARGS_USAGE);
+    assert_mentions(err, "9001");
+}
+
+static void client_empty_host(void **state)
+{
+    char *argv[] = { "tcp-client", "", "9000", NULL };
+    struct client_args a;
+    char err[128];
+
+    (void)state;
+    assert_int_equal(cparse(ARGC(argv), argv, &a, err, sizeof err), ARGS_USAGE);
+    assert_mentions(err, "HOST");
+}
+
+static void client_options_and_help(void **state)
+{
+    char *both[] = { "tcp-client", "-4", "-6", NULL };
+    char *unk[] = { "tcp-client", "-q", NULL };
+    char *h[] = { "tcp-client", "--help", NULL };
+    char *v[] = { "tcp-client", "-V", NULL };
+    struct client_args a;
+    char err[128];
+
+    (void)state;
+    assert_int_equal(cparse(ARGC(both), both, &a, err, sizeof err), ARGS_USAGE);
+    assert_mentions(err, "-4");
+    assert_mentions(err, "-6");
+    assert_int_equal(cparse(ARGC(unk), unk, &a, err, sizeof err), ARGS_USAGE);
+    assert_string_equal(err, "unknown option '-q'");
+    assert_int_equal(cparse(ARGC(h), h, &a, err, sizeof err), ARGS_HELP);
+    assert_int_equal(cparse(ARGC(v), v, &a, err, sizeof err), ARGS_VERSION);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(next_nothing, reset, reset),
+        cmocka_unit_test_setup_teardown(next_bundle, reset, reset),
+        cmocka_unit_test_setup_teardown(next_bundle_ending_with_value_option, reset, reset),
+        cmocka_unit_test_setup_teardown(next_short_value_attached_or_separate, reset, reset),
+        cmocka_unit_test_setup_teardown(next_long_value_with_equals_or_separate, reset, reset),
+        cmocka_unit_test_setup_teardown(next_long_needs_whole_name, reset, reset),
+        cmocka_unit_test_setup_teardown(next_double_dash_ends_options, reset, reset),
+        cmocka_unit_test_setup_teardown(next_double_dash_last, reset, reset),
+        cmocka_unit_test_setup_teardown(next_single_dash_and_operands_anywhere, reset, reset),
+        cmocka_unit_test_setup_teardown(next_unknown_short, reset, reset),
+        cmocka_unit_test_setup_teardown(next_unknown_long, reset, reset),
+        cmocka_unit_test_setup_teardown(next_missing_value, reset, reset),
+        cmocka_unit_test_setup_teardown(next_flag_takes_no_value, reset, reset),
+        cmocka_unit_test_setup_teardown(next_small_err_buffer, reset, reset),
+        cmocka_unit_test_setup_teardown(number_accepts_whole_decimals, reset, reset),
+        cmocka_unit_test_setup_teardown(number_rejects_junk, reset, reset),
+        cmocka_unit_test_setup_teardown(number_rejects_out_of_range, reset, reset),
+        cmocka_unit_test_setup_teardown(server_defaults, reset, reset),
+        cmocka_unit_test_setup_teardown(server_families, reset, reset),
+        cmocka_unit_test_setup_teardown(server_four_and_six_exclude, reset, reset),
+        cmocka_unit_test_setup_teardown(server_once_quiet_port, reset, reset),
+        cmocka_unit_test_setup_teardown(server_bind, reset, reset),
+        cmocka_unit_test_setup_teardown(server_bad_ports, reset, reset),
+        cmocka_unit_test_setup_teardown(server_two_ports, reset, reset),
+        cmocka_unit_test_setup_teardown(server_max_line, reset, reset),
+        cmocka_unit_test_setup_teardown(server_bad_max_line, reset, reset),
+        cmocka_unit_test_setup_teardown(server_unknown_options, reset, reset),
+        cmocka_unit_test_setup_teardown(server_help_and_version, reset, reset),
+        cmocka_unit_test_setup_teardown(client_defaults, reset, reset),
+        cmocka_unit_test_setup_teardown(client_host_and_port, reset, reset),
+        cmocka_unit_test_setup_teardown(client_timeout, reset, reset),
+        cmocka_unit_test_setup_teardown(client_bad_timeout, reset, reset),
+        cmocka_unit_test_setup_teardown(client_bad_ports, reset, reset),
+        cmocka_unit_test_setup_teardown(client_three_operands, reset, reset),
+        cmocka_unit_test_setup_teardown(client_empty_host, reset, reset),
+        cmocka_unit_test_setup_teardown(client_options_and_help, reset, reset),
+    };
+
+    return cmocka_run_group_tests_name("args", tests, NULL, NULL);
+}

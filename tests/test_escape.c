@@ -1,0 +1,301 @@
+/*
+ * test_escape.c - escape_write shows a client's bytes on the server's
+ * terminal so that none can act on it: printable ASCII and well-formed
+ * UTF-8 as they are, "\\" "\t" "\r" "\n" named, every other byte (C0 and
+ * C1 controls, DEL, malformed UTF-8) as "\xNN".  Output goes to a memory
+ * stream (open_memstream) and is compared byte for byte; escape_utf8_len
+ * is checked at the edges of Unicode's table of well-formed sequences.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "escape.h"
+#include "mock_syscalls.h"
+
+static int reset(void **state)
+{
+    return mock_reset_group(state);
+}
+
+/* Escape len bytes of in and check the output is exactly want. */
+static void check_escape(const char *in, size_t len, const char *want)
+{
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *f = open_memstream(&out, &outlen);
+
+    assert_non_null(f);
+    assert_int_equal(escape_write(f, in, len), 0);
+    assert_int_equal(fclose(f), 0);
+    assert_non_null(out);
+    if (outlen != strlen(want) || memcmp(out, want, outlen) != 0)
+        print_error("escaped to \"%.*s\", want \"%s\"\n", (int)outlen, out,
+                    want);
+    assert_int_equal(outlen, strlen(want));
+    assert_memory_equal(out, want, outlen);
+    free(out);
+}
+
+/* The bytes of a string literal, embedded NULs included. */
+#define ESC(lit, want) check_escape((lit), sizeof(lit) - 1, (want))
+
+static void printable_ascii_unchanged(void **state)
+{
+    char all[95 + 1];
+    int c;
+
+    (void)state;
+    ESC("hello, world", "hello, world");
+    ESC("", "");
+    ESC(" ~!\"#$%&'()*+,-./09:;<=>?@AZ[]^_`az{|}", " ~!\"#$%&'()*+,-./09:;<=>?@AZ[]^_`az{|}");
+
+    /* Every byte 0x20..0x7e except the backslash goes through as is. */
+    for (c = 0x20; c < 0x7f; c++) {
+        char one[2] = { (char)c, '\0' };
+
+        if (c == '\\')
+            continue;
+        check_escape(one, 1, one);
+    }
+    for (c = 0x20; c < 0x7f; c++)
+        all[c - 0x20] = (char)(c == '\\' ? 'x' : c);
+    all[95] = '\0';
+    check_escape(all, 95, all);
+}
+
+static void backslash_and_named_controls(void **state)
+{
+    (void)state;
+    ESC("\\", "\\\\");
+    ESC("a\\b", "a\\\\b");
+    ESC("\\x41", "\\\\x41");     /* an escape-looking input stays distinct */
+    ESC("\t", "\\t");
+    ESC("\r", "\\r");
+    ESC("\n", "\\n");
+    ESC("line\r\n", "line\\r\\n");
+    ESC("a\tb\\c\nd", "a\\tb\\\\c\\nd");
+}
+
+static void c0_controls_and_del_as_hex(void **state)
+{
+    (void)state;
+    ESC("\x1b[31m", "\\x1b[31m");
+    ESC("\x1b]0;pwned\x07", "\\x1b]0;pwned\\x07");
+    ESC("\0", "\\x00");
+    ESC("a\0b", "a\\x00b");
+    ESC("\x7f", "\\x7f");
+    ESC("\x01\x08\x0b\x0c\x1f", "\\x01\\x08\\x0b\\x0c\\x1f");
+}
+
+static void every_c0_byte_is_escaped(void **state)
+{
+    static const char hex[] = "0123456789abcdef";
+    int c;
+
+    (void)state;
+    for (c = 0; c < 0x20; c++) {
+        char one = (char)c;
+        char want[5];
+
+        if (c == '\t' || c == '\r' || c == '\n')
+            continue;
+        want[0] = '\\';
+        want[1] = 'x';
+        want[2] = hex[c >> 4];
+        want[3] = hex[c & 0xf];
+        want[4] = '\0';
+        check_escape(&one, 1, want);
+    }
+}
+
+static void valid_utf8_unchanged(void **state)
+{
+    (void)state;
+    ESC("\xe4\xbd\xa0\xe5\xa5\xbd", "\xe4\xbd\xa0\xe5\xa5\xbd");   /* 你好 */
+    ESC("caf\xc3\xa9", "caf\xc3\xa9");                             /* é */
+    ESC("\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80");                   /* U+1F600 */
+    ESC("\xc2\xa0", "\xc2\xa0");               /* U+00A0, first after C1 */
+    ESC("\xdf\xbf", "\xdf\xbf");               /* U+07FF */
+    ESC("\xef\xbf\xbd", "\xef\xbf\xbd");       /* U+FFFD */
+    ESC("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf"); /* U+10FFFF */
+    /* Mixed with ASCII and escapes. */
+    ESC("\xe4\xbd\xa0\t\xc3\xa9\n", "\xe4\xbd\xa0\\t\xc3\xa9\\n");
+}
+
+static void c1_controls_escaped_byte_by_byte(void **state)
+{
+    (void)state;
+    ESC("\xc2\x80", "\\xc2\\x80");
+    ESC("\xc2\x9b", "\\xc2\\x9b");             /* CSI */
+    ESC("\xc2\x9b" "31m", "\\xc2\\x9b" "31m");
+    ESC("\xc2\x9d", "\\xc2\\x9d");             /* OSC */
+    ESC("\xc2\x9f", "\\xc2\\x9f");
+}
+
+static void overlongs_escaped(void **state)
+{
+    (void)state;
+    ESC("\xc0\xaf", "\\xc0\\xaf");
+    ESC("\xc1\xbf", "\\xc1\\xbf");
+    ESC("\xc0\x80", "\\xc0\\x80");
+    ESC("\xe0\x80\xaf", "\\xe0\\x80\\xaf");
+    ESC("\xe0\x9f\xbf", "\\xe0\\x9f\\xbf");
+    ESC("\xf0\x80\x80\xaf", "\\xf0\\x80\\x80\\xaf");
+    ESC("\xf0\x8f\xbf\xbf", "\\xf0\\x8f\\xbf\\xbf");
+}
+
+static void surrogates_and_beyond_escaped(void **state)
+{
+    (void)state;
+    ESC("\xed\xa0\x80", "\\xed\\xa0\\x80");         /* U+D800 */
+    ESC("\xed\xbf\xbf", "\\xed\\xbf\\xbf");         /* U+DFFF */
+    ESC("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"); /* U+110000 */
+    ESC("\xf5\x80\x80\x80", "\\xf5\\x80\\x80\\x80");
+    ESC("\xff", "\\xff");
+    ESC("\xfe", "\\xfe");
+    ESC("\xf8\x88\x80\x80\x80", "\\xf8\\x88\\x80\\x80\\x80");
+}
+
+static void truncated_sequences_escaped(void **state)
+{
+    (void)state;
+    /* Cut short at the end of the input. */
+    ESC("\xc3", "\\xc3");
+    ESC("ab\xe4", "ab\\xe4");
+    ESC("\xe4\xbd", "\\xe4\\xbd");
+    ESC("\xf0\x9f\x98", "\\xf0\\x9f\\x98");
+    ESC("\xe4\xbd\xa0\xe5\xa5", "\xe4\xbd\xa0\\xe5\\xa5");
+    /* Cut short by another byte, which is then read on its own. */
+    ESC("\xe4\xbd" "A", "\\xe4\\xbd" "A");
+    ESC("\xe4\xbd\n", "\\xe4\\xbd\\n");
+    ESC("\xf0\x9f\x98" "A", "\\xf0\\x9f\\x98" "A");
+    ESC("\xc3\xc3\xa9", "\\xc3\xc3\xa9");
+    ESC("\xe4\xe4\xbd\xa0", "\\xe4\xe4\xbd\xa0");
+}
+
+static void lone_continuation_bytes_escaped(void **state)
+{
+    (void)state;
+    ESC("\x80", "\\x80");
+    ESC("\xbf", "\\xbf");
+    ESC("a\x80\x80z", "a\\x80\\x80z");
+    /* One too many after a valid sequence. */
+    ESC("\xc3\xa9\xa9", "\xc3\xa9\\xa9");
+    ESC("\xe4\xbd\xa0\xa0", "\xe4\xbd\xa0\\xa0");
+}
+
+/* The length passed is a limit: a sequence must not be read past it. */
+static void length_limits_the_sequence(void **state)
+{
+    (void)state;
+    check_escape("\xc3\xa9", 1, "\\xc3");
+    check_escape("\xe4\xbd\xa0", 2, "\\xe4\\xbd");
+    check_escape("\xf0\x9f\x98\x80", 3, "\\xf0\\x9f\\x98");
+    check_escape("ab", 1, "a");
+}
+
+static void write_failure_is_reported(void **state)
+{
+    FILE *f = fopen("/dev/null", "r");
+
+    (void)state;
+    assert_non_null(f);
+    /* A read-only stream: putc fails and sets the error indicator. */
+    assert_int_equal(escape_write(f, "abc\x1b", 4), EOF);
+    fclose(f);
+}
+
+static size_t u8len(const char *s, size_t len)
+{
+    return escape_utf8_len((const unsigned char *)s, len);
+}
+
+static void utf8_len_two_bytes(void **state)
+{
+    (void)state;
+    assert_int_equal(u8len("\xc3\xa9", 2), 2);
+    assert_int_equal(u8len("\xc2\xa0", 2), 2);
+    assert_int_equal(u8len("\xdf\xbf", 2), 2);
+    assert_int_equal(u8len("\xc2\x9f", 2), 0);   /* C1 */
+    assert_int_equal(u8len("\xc2\x80", 2), 0);   /* C1 */
+    assert_int_equal(u8len("\xc1\xbf", 2), 0);   /* overlong */
+    assert_int_equal(u8len("\xc0\x80", 2), 0);   /* overlong */
+    assert_int_equal(u8len("\xc3\x7f", 2), 0);   /* not a continuation */
+    assert_int_equal(u8len("\xc3\xc0", 2), 0);
+    assert_int_equal(u8len("\xc3\xa9", 1), 0);   /* truncated */
+    assert_int_equal(u8len("\xc3", 0), 0);
+    assert_int_equal(u8len("A", 1), 0);          /* ASCII is not a sequence */
+    assert_int_equal(u8len("\x80\x80", 2), 0);
+}
+
+static void utf8_len_three_bytes(void **state)
+{
+    (void)state;
+    assert_int_equal(u8len("\xe0\xa0\x80", 3), 3);   /* U+0800 */
+    assert_int_equal(u8len("\xe0\x9f\xbf", 3), 0);   /* overlong U+07FF */
+    assert_int_equal(u8len("\xe0\x80\xaf", 3), 0);
+    assert_int_equal(u8len("\xe1\x80\x80", 3), 3);
+    assert_int_equal(u8len("\xec\xbf\xbf", 3), 3);
+    assert_int_equal(u8len("\xed\x80\x80", 3), 3);   /* U+D000 */
+    assert_int_equal(u8len("\xed\x9f\xbf", 3), 3);   /* U+D7FF */
+    assert_int_equal(u8len("\xed\xa0\x80", 3), 0);   /* U+D800 */
+    assert_int_equal(u8len("\xed\xbf\xbf", 3), 0);   /* U+DFFF */
+    assert_int_equal(u8len("\xee\x80\x80", 3), 3);   /* U+E000 */
+    assert_int_equal(u8len("\xef\xbf\xbd", 3), 3);
+    assert_int_equal(u8len("\xe4\xbd\xa0", 3), 3);
+    assert_int_equal(u8len("\xe4\xbd\xa0", 2), 0);   /* truncated */
+    assert_int_equal(u8len("\xe4\xbd\x41", 3), 0);   /* bad third byte */
+    assert_int_equal(u8len("\xe4\xbd\xc0", 3), 0);
+    assert_int_equal(u8len("\xe4\x41\xa0", 3), 0);   /* bad second byte */
+    /* More input after a sequence does not change its length. */
+    assert_int_equal(u8len("\xe4\xbd\xa0\xa0", 4), 3);
+}
+
+static void utf8_len_four_bytes(void **state)
+{
+    (void)state;
+    assert_int_equal(u8len("\xf0\x90\x80\x80", 4), 4);   /* U+10000 */
+    assert_int_equal(u8len("\xf0\x8f\xbf\xbf", 4), 0);   /* overlong */
+    assert_int_equal(u8len("\xf0\x9f\x98\x80", 4), 4);
+    assert_int_equal(u8len("\xf1\x80\x80\x80", 4), 4);
+    assert_int_equal(u8len("\xf3\xbf\xbf\xbf", 4), 4);
+    assert_int_equal(u8len("\xf4\x8f\xbf\xbf", 4), 4);   /* U+10FFFF */
+    assert_int_equal(u8len("\xf4\x90\x80\x80", 4), 0);   /* U+110000 */
+    assert_int_equal(u8len("\xf5\x80\x80\x80", 4), 0);
+    assert_int_equal(u8len("\xff\xbf\xbf\xbf", 4), 0);
+    assert_int_equal(u8len("\xf0\x9f\x98\x80", 3), 0);   /* truncated */
+    assert_int_equal(u8len("\xf0\x9f\x98\x41", 4), 0);   /* bad fourth */
+    assert_int_equal(u8len("\xf0\x9f\x41\x80", 4), 0);   /* bad third */
+    assert_int_equal(u8len("\xf0\x9f\x98\x80\x80", 5), 4);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(printable_ascii_unchanged, reset, reset),
+        cmocka_unit_test_setup_teardown(backslash_and_named_controls, reset, reset),
+        cmocka_unit_test_setup_teardown(c0_controls_and_del_as_hex, reset, reset),
+        cmocka_unit_test_setup_teardown(every_c0_byte_is_escaped, reset, reset),
+        cmocka_unit_test_setup_teardown(valid_utf8_unchanged, reset, reset),
+        cmocka_unit_test_setup_teardown(c1_controls_escaped_byte_by_byte, reset, reset),
+        cmocka_unit_test_setup_teardown(overlongs_escaped, reset, reset),
+        cmocka_unit_test_setup_teardown(surrogates_and_beyond_escaped, reset, reset),
+        cmocka_unit_test_setup_teardown(truncated_sequences_escaped, reset, reset),
+        cmocka_unit_test_setup_teardown(lone_continuation_bytes_escaped, reset, reset),
+        cmocka_unit_test_setup_teardown(length_limits_the_sequence, reset, reset),
+        cmocka_unit_test_setup_teardown(write_failure_is_reported, reset, reset),
+        cmocka_unit_test_setup_teardown(utf8_len_two_bytes, reset, reset),
+        cmocka_unit_test_setup_teardown(utf8_len_three_bytes, reset, reset),
+        cmocka_unit_test_setup_teardown(utf8_len_four_bytes, reset, reset),
+    };
+
+    return cmocka_run_group_tests_name("escape", tests, NULL, NULL);
+}

@@ -1,0 +1,524 @@
+/*
+ * test_tcp_server.c - tcp-server end to end: the real program on a port
+ * the kernel picks, driven by plain sockets, with the exact bytes of the
+ * exchange checked (welcome, echo, quit, EOF, many clients, errors).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+
+#include "libsock.h"
+#include "testutil.h"
+
+#define T_MS 5000   /* the longest any single step may take */
+
+static struct proc srv, srv2;
+
+static int setup(void **state)
+{
+    (void)state;
+    srv.pid = srv2.pid = 0;
+    srv.in = srv.out = srv.err = -1;
+    srv2.in = srv2.out = srv2.err = -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    proc_kill(&srv);
+    proc_kill(&srv2);
+    return 0;
+}
+
+/* The next len bytes from fd are exactly `want`. */
+static void expect_mem(int fd, const char *want, size_t len)
+{
+    char buf[16384];
+
+    assert_true(len <= sizeof buf);
+    assert_int_equal(read_n(fd, buf, len, T_MS), len);
+    assert_memory_equal(buf, want, len);
+}
+
+static void expect_str(int fd, const char *want)
+{
+    expect_mem(fd, want, strlen(want));
+}
+
+static void expect_eof(int fd)
+{
+    assert_true(read_eof(fd, T_MS));
+}
+
+static void send_mem(int fd, const char *s, size_t len)
+{
+    assert_int_equal(write_full(fd, s, len, T_MS), 0);
+}
+
+static void send_str(int fd, const char *s)
+{
+    send_mem(fd, s, strlen(s));
+}
+
+/* A client that has read its welcome. */
+static int client(int port)
+{
+    int fd = connect_port("127.0.0.1", port);
+
+    expect_str(fd, "welcome!\n");
+    return fd;
+}
+
+/* The article's exchange, byte for byte. */
+static void welcome_echo_quit(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-q", NULL);
+    int fd = client(port);
+
+    (void)state;
+    send_str(fd, "hello\n");
+    expect_str(fd, "hello\n");
+    send_str(fd, "second line\n");
+    expect_str(fd, "second line\n");
+    send_str(fd, "quit\n");
+    expect_eof(fd);               /* quit is never echoed */
+    close(fd);
+}
+
+/* Echo is byte-exact: CRLF, NUL, escape sequences, non-UTF-8. */
+static void echo_is_byte_exact(void **state)
+{
+    static const char odd[] = "a\0b\x1b[2J\xff\xfe\r\n";
+    int port = server_start(&srv, "/dev/null", NULL);
+    int fd = client(port);
+
+    (void)state;
+    send_mem(fd, odd, sizeof odd - 1);
+    expect_mem(fd, odd, sizeof odd - 1);
+    send_str(fd, "telnet style\r\n");
+    expect_str(fd, "telnet style\r\n");
+    send_str(fd, "\n");
+    expect_str(fd, "\n");          /* an empty line is a line */
+    close(fd);
+}
+
+/* Lines on stdout name the peer; bytes that could drive a terminal are
+ * escaped; connects and disconnects go to stderr. */
+static void stdout_names_peer_and_escapes(void **state)
+{
+    char path[] = "/tmp/tcp-server-out-XXXXXX";
+    char out[1024], err[1024];
+    char peer[SOCK_ADDR_TEXT_MAX], want[512];
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int tmp = mkstemp(path), port, fd;
+    FILE *f;
+    size_t n;
+
+    (void)state;
+    assert_true(tmp >= 0);
+    close(tmp);
+    port = server_start(&srv, path, "--once", NULL);
+    fd = client(port);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
+    assert_int_equal(sock_addr_text((struct sockaddr *)&ss, len, peer,
+                                    sizeof peer), 0);
+    send_str(fd, "hi there\n");
+    expect_str(fd, "hi there\n");
+    send_mem(fd, "a\x1b[2Jb\0c\\\r\n", 11);
+    expect_mem(fd, "a\x1b[2Jb\0c\\\r\n", 11);
+    send_str(fd, "quit\n");
+    expect_eof(fd);
+    close(fd);
+    assert_int_equal(proc_wait(&srv, T_MS), 0);   /* --once: exits 0 */
+
+    f = fopen(path, "r");
+    assert_non_null(f);
+    n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    unlink(path);
+    snprintf(want, sizeof want,
+             "%s: hi there\n%s: a\\x1b[2Jb\\x00c\\\\\\r\n%s: quit\n",
+             peer, peer, peer);
+    assert_string_equal(out, want);
+
+    read_until(srv.err, err, sizeof err, NULL, T_MS);
+    snprintf(want, sizeof want, "connected %s\n", peer);
+    assert_non_null(strstr(err, want));
+    snprintf(want, sizeof want, "disconnected %s (quit)\n", peer);
+    assert_non_null(strstr(err, want));
+}
+
+/* -q keeps connects and disconnects off stderr. */
+static void quiet_silences_chatter(void **state)
+{
+    char err[512];
+    int port = server_start(&srv, "/dev/null", "-q", "--once", NULL);
+    int fd = client(port);
+
+    (void)state;
+    send_str(fd, "quit\n");
+    expect_eof(fd);
+    close(fd);
+    assert_int_equal(proc_wait(&srv, T_MS), 0);
+    read_until(srv.err, err, sizeof err, NULL, T_MS);
+    assert_null(strstr(err, "connected"));
+}
+
+/* Every spelling of quit ends the session without an echo. */
+static void quit_variants(void **state)
+{
+    static const char *const quits[] = { "QUIT\n", "Quit\r\n", "qUiT\n" };
+    int port = server_start(&srv, "/dev/null", "-q", NULL);
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof quits / sizeof quits[0]; i++) {
+        int fd = client(port);
+        send_str(fd, "x\n");
+        expect_str(fd, "x\n");
+        send_str(fd, quits[i]);
+        expect_eof(fd);
+        close(fd);
+    }
+}
+
+/* Near misses are ordinary lines and are echoed. */
+static void near_quits_are_echoed(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-q", NULL);
+    int fd = client(port);
+
+    (void)state;
+    send_str(fd, " quit\n");
+    expect_str(fd, " quit\n");
+    send_str(fd, "quit now\n");
+    expect_str(fd, "quit now\n");
+    send_str(fd, "quitquit\n");
+    expect_str(fd, "quitquit\n");
+    close(fd);
+}
+
+/* Client EOF: what is held is echoed, the last unterminated line too. */
+static void eof_echoes_rest_then_closes(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-q", NULL);
+    int fd = client(port);
+
+    (void)state;
+    send_str(fd, "one\ntwo\nthree");     /* no newline on the last */
+    assert_int_equal(shutdown(fd, SHUT_WR), 0);
+    expect_str(fd, "one\ntwo\nthree");
+    expect_eof(fd);
+    close(fd);
+}
+
+/* An unterminated "quit" before EOF is still quit: nothing echoed. */
+static void unterminated_quit_at_eof(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-q", NULL);
+    int fd = client(port);
+
+    (void)state;
+    send_str(fd, "quit");
+    assert_int_equal(shutdown(fd, SHUT_WR), 0);
+    expect_eof(fd);
+    close(fd);
+}
+
+/* After one client leaves, the next one gets the same service. */
+static void second_client_after_first(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-q", NULL);
+    int a, b;
+
+    (void)state;
+    a = client(port);
+    send_str(a, "first\nquit\n");
+    expect_str(a, "first\n");
+    expect_eof(a);
+    close(a);
+    b = client(port);
+    send_str(b, "second\n");
+    expect_str(b, "second\n");
+    close(b);
+}
+
+/* N clients connected at once, interleaved, every echo checked. */
+static void many_clients(int n)
+{
+    int port = server_start(&srv, "/dev/null", "-q", NULL);
+    int *fd = calloc((size_t)n, sizeof *fd);
+    char line[64];
+    int i, round;
+
+    assert_non_null(fd);
+    for (i = 0; i < n; i++)
+        fd[i] = client(port);
+    for (round = 0; round < 3; round++) {
+        for (i = 0; i < n; i++) {
+            snprintf(line, sizeof line, "client %d round %d\n", i, round);
+            send_str(fd[i], line);
+        }
+        for (i = n; i-- > 0;) {
+            snprintf(line, sizeof line, "client %d round %d\n", i, round);
+            expect_str(fd[i], line);
+        }
+    }
+    for (i = 0; i < n; i++) {
+        send_str(fd[i], "quit\n");
+        expect_eof(fd[i]);
+        close(fd[i]);
+    }
+    free(fd);
+}
+
+static void two_clients_at_once(void **state)
+{
+    (void)state;
+    many_clients(2);
+}
+
+static void fifty_clients_at_once(void **state)
+{
+    (void)state;
+    many_clients(50);
+}
+
+/* A line over --max-line gets the error line, then the close. */
+static void line_too_long(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-q", "--max-line", "16", NULL);
+    int fd = client(port);
+
+    (void)state;
+    send_str(fd, "exactly 16 byte\n");          /* at the limit: fine */
+    expect_str(fd, "exactly 16 byte\n");
+    send_str(fd, "this line is far too long\n");
+    expect_str(fd, "error: line too long (max 16 bytes)\n");
+    expect_eof(fd);
+    close(fd);
+}
+
+/* --once: one client, then exit 0; the port is closed afterwards. */
+static void once_serves_one_client(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-q", "--once", NULL);
+    int fd = client(port);
+    char ps[16];
+    struct sock_err why;
+
+    (void)state;
+    send_str(fd, "only\n");
+    expect_str(fd, "only\n");
+    close(fd);
+    assert_int_equal(proc_wait(&srv, T_MS), 0);
+    snprintf(ps, sizeof ps, "%d", port);
+    assert_int_equal(sock_connect_to("127.0.0.1", ps, AF_INET, T_MS, &why), -1);
+    assert_int_equal(errno, ECONNREFUSED);
+}
+
+/* SIGTERM: every client is told, the server exits 0 within a second. */
+static void sigterm_tells_clients(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-q", NULL);
+    int a = client(port), b = client(port);
+    long long t0;
+
+    (void)state;
+    send_str(a, "busy\n");
+    expect_str(a, "busy\n");
+    t0 = ms_now();
+    kill(srv.pid, SIGTERM);
+    expect_str(a, "error: server shutting down\n");
+    expect_str(b, "error: server shutting down\n");
+    expect_eof(a);
+    expect_eof(b);
+    assert_int_equal(proc_wait(&srv, 2000), 0);
+    assert_true(ms_now() - t0 < 1500);
+    close(a);
+    close(b);
+}
+
+/* A second server on a taken port: exit 1, naming address and reason. */
+static void port_in_use(void **state)
+{
+    char ps[16], err[512], want[128];
+    char *argv[] = { NULL, ps, NULL };
+    int port = server_start(&srv, "/dev/null", "-q", NULL);
+
+    (void)state;
+    snprintf(ps, sizeof ps, "%d", port);
+    argv[0] = (char *)bin_path("tcp-server");
+    proc_start(&srv2, argv, 0);
+    assert_int_equal(proc_wait(&srv2, T_MS), 1);
+    read_until(srv2.err, err, sizeof err, NULL, T_MS);
+    snprintf(want, sizeof want,
+             "tcp-server: bind [::]:%d: Address already in use\n", port);
+    assert_string_equal(err, want);
+}
+
+/* Usage errors exit 2 and say which argument is wrong. */
+static void bad_arguments(void **state)
+{
+    static const struct {
+        const char *arg1, *arg2, *says;
+    } bad[] = {
+        { "70000", NULL, "PORT" },
+        { "http", NULL, "PORT" },
+        { "--bogus", NULL, "'--bogus'" },
+        { "-x", NULL, "'-x'" },
+        { "-4", "-6", "'-4' and '-6'" },
+        { "--max-line", "abc", "'--max-line'" },
+        { "--max-line", NULL, "'--max-line' needs a value" },
+        { "1", "2", "one PORT" },
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[] = { (char *)bin_path("tcp-server"), (char *)bad[i].arg1,
+                         (char *)bad[i].arg2, NULL };
+        char err[512];
+
+        proc_start(&srv2, argv, 0);
+        assert_int_equal(proc_wait(&srv2, T_MS), 2);
+        read_until(srv2.err, err, sizeof err, NULL, T_MS);
+        if (strstr(err, bad[i].says) == NULL)
+            fail_msg("'%s %s': '%s' lacks '%s'", bad[i].arg1,
+                     bad[i].arg2 ? bad[i].arg2 : "", err, bad[i].says);
+        assert_non_null(strstr(err, "tcp-server --help"));
+        proc_kill(&srv2);
+    }
+}
+
+static void help_and_version(void **state)
+{
+    char *help[] = { (char *)bin_path("tcp-server"), "--help", NULL };
+    char *version[] = { (char *)bin_path("tcp-server"), "-V", NULL };
+    char out[2048];
+
+    (void)state;
+    proc_start(&srv2, help, 0);
+    read_until(srv2.out, out, sizeof out, NULL, T_MS);
+    assert_int_equal(proc_wait(&srv2, T_MS), 0);
+    assert_non_null(strstr(out, "usage: tcp-server"));
+    assert_non_null(strstr(out, "--once"));
+    proc_kill(&srv2);
+    proc_start(&srv2, version, 0);
+    read_until(srv2.out, out, sizeof out, NULL, T_MS);
+    assert_int_equal(proc_wait(&srv2, T_MS), 0);
+    assert_string_equal(out, "tcp-server (libsock) " LIBSOCK_VERSION "\n");
+}
+
+/* The default listener is dual stack: IPv4 and IPv6 clients both served,
+ * the IPv4 one shown as plain IPv4. */
+static void dual_stack_v4_and_v6(void **state)
+{
+    char path[] = "/tmp/tcp-server-out-XXXXXX";
+    char out[512];
+    int tmp = mkstemp(path), port, a, b;
+    FILE *f;
+    size_t n;
+
+    (void)state;
+    assert_true(tmp >= 0);
+    close(tmp);
+    port = server_start(&srv, path, "-q", NULL);
+    a = client(port);
+    b = connect_port("::1", port);
+    expect_str(b, "welcome!\n");
+    send_str(a, "over v4\n");
+    send_str(b, "over v6\n");
+    expect_str(a, "over v4\n");
+    expect_str(b, "over v6\n");
+    close(a);
+    close(b);
+    kill(srv.pid, SIGTERM);
+    assert_int_equal(proc_wait(&srv, T_MS), 0);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    unlink(path);
+    assert_non_null(strstr(out, "127.0.0.1:"));
+    assert_non_null(strstr(out, ": over v4\n"));
+    assert_non_null(strstr(out, "[::1]:"));
+    assert_null(strstr(out, "::ffff:"));
+}
+
+/* -6 and -b ::1 listen on IPv6 only; -4 on IPv4; "localhost" works. */
+static void families_and_bind(void **state)
+{
+    char err[256];
+    int port, fd;
+
+    (void)state;
+    port = server_start(&srv, "/dev/null", "-q", "-b", "::1", NULL);
+    fd = connect_port("::1", port);
+    expect_str(fd, "welcome!\n");
+    close(fd);
+    proc_kill(&srv);
+
+    port = server_start(&srv, "/dev/null", "-q", "-4", NULL);
+    fd = connect_port("localhost", port);
+    expect_str(fd, "welcome!\n");
+    close(fd);
+    proc_kill(&srv);
+
+    port = server_start(&srv, "/dev/null", "-q", "-6", NULL);
+    fd = connect_port("::1", port);
+    expect_str(fd, "welcome!\n");
+    close(fd);
+    proc_kill(&srv);
+
+    /* The listening line names the bound address as [ADDR]:PORT. */
+    {
+        char *argv[] = { (char *)bin_path("tcp-server"), "-b", "127.0.0.1",
+                         "0", NULL };
+        proc_start(&srv, argv, 0);
+        read_until(srv.err, err, sizeof err, "\n", T_MS);
+        assert_memory_equal(err, "listening on 127.0.0.1:", 23);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(welcome_echo_quit, setup, teardown),
+        cmocka_unit_test_setup_teardown(echo_is_byte_exact, setup, teardown),
+        cmocka_unit_test_setup_teardown(stdout_names_peer_and_escapes, setup, teardown),
+        cmocka_unit_test_setup_teardown(quiet_silences_chatter, setup, teardown),
+        cmocka_unit_test_setup_teardown(quit_variants, setup, teardown),
+        cmocka_unit_test_setup_teardown(near_quits_are_echoed, setup, teardown),
+        cmocka_unit_test_setup_teardown(eof_echoes_rest_then_closes, setup, teardown),
+        cmocka_unit_test_setup_teardown(unterminated_quit_at_eof, setup, teardown),
+        cmocka_unit_test_setup_teardown(second_client_after_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(two_clients_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(fifty_clients_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(line_too_long, setup, teardown),
+        cmocka_unit_test_setup_teardown(once_serves_one_client, setup, teardown),
+        cmocka_unit_test_setup_teardown(sigterm_tells_clients, setup, teardown),
+        cmocka_unit_test_setup_teardown(port_in_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(bad_arguments, setup, teardown),
+        cmocka_unit_test_setup_teardown(help_and_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(dual_stack_v4_and_v6, setup, teardown),
+        cmocka_unit_test_setup_teardown(families_and_bind, setup, teardown),
+    };
+
+    return cmocka_run_group_tests_name("tcp-server", tests, NULL, NULL);
+}

@@ -1,0 +1,276 @@
+/*
+ * testutil.c - process and socket helpers for the integration tests
+ * (testutil.h).  Failures inside are test failures (cmocka asserts).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "libsock.h"
+#include "testutil.h"
+
+long long ms_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *bin_path(const char *name)
+{
+    static char path[4][512];
+    static int k;
+    const char *dir = getenv("TCP_BIN_DIR");
+    char *p = path[k++ % 4];
+
+    snprintf(p, sizeof path[0], "%s/%s", dir != NULL ? dir : "build", name);
+    return p;
+}
+
+void proc_start(struct proc *p, char *const argv[], int with_stdin)
+{
+    proc_start_io(p, argv, with_stdin ? NULL : "/dev/null", NULL);
+}
+
+void proc_start_io(struct proc *p, char *const argv[], const char *in_path,
+                   const char *out_path)
+{
+    int in[2], out[2], err[2];
+
+    assert_int_equal(pipe(in), 0);
+    assert_int_equal(pipe(out), 0);
+    assert_int_equal(pipe(err), 0);
+    fflush(NULL);
+    p->pid = fork();
+    assert_true(p->pid >= 0);
+    if (p->pid == 0) {
+        int fd;
+
+        if (in_path == NULL)
+            dup2(in[0], 0);
+        else if ((fd = open(in_path, O_RDONLY)) == -1 || dup2(fd, 0) == -1)
+            _exit(126);
+        if (out_path == NULL)
+            dup2(out[1], 1);
+        else if ((fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) ==
+                     -1 || dup2(fd, 1) == -1)
+            _exit(126);
+        dup2(err[1], 2);
+        /* Close everything else, the test's sockets included. */
+        for (fd = 3; fd < 1024; fd++)
+            close(fd);
+        signal(SIGPIPE, SIG_DFL);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    close(err[1]);
+    p->in = in[1];
+    p->out = out[0];
+    p->err = err[0];
+    if (in_path != NULL)
+        proc_close_in(p);
+    if (out_path != NULL) {
+        close(p->out);
+        p->out = -1;
+    }
+}
+
+void proc_close_in(struct proc *p)
+{
+    if (p->in >= 0)
+        close(p->in);
+    p->in = -1;
+}
+
+static void close_pipes(struct proc *p)
+{
+    proc_close_in(p);
+    if (p->out >= 0)
+        close(p->out);
+    if (p->err >= 0)
+        close(p->err);
+    p->out = p->err = -1;
+}
+
+int proc_wait(struct proc *p, int timeout_ms)
+{
+    long long end = ms_now() + timeout_ms;
+    int st;
+
+    if (p->pid <= 0)
+        return -1;
+    while (ms_now() < end) {
+        pid_t r = waitpid(p->pid, &st, WNOHANG);
+        if (r == p->pid) {
+            p->pid = 0;
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        }
+        {
+            struct timespec pause = { 0, 2000000 };   /* 2 ms */
+            nanosleep(&pause, NULL);
+        }
+    }
+    proc_kill(p);
+    return -1;
+}
+
+void proc_kill(struct proc *p)
+{
+    if (p->pid > 0) {
+        kill(p->pid, SIGKILL);
+        waitpid(p->pid, NULL, 0);
+        p->pid = 0;
+    }
+    close_pipes(p);
+}
+
+size_t read_until(int fd, char *buf, size_t cap, const char *needle,
+                  int timeout_ms)
+{
+    long long end = ms_now() + timeout_ms;
+    size_t n = 0;
+
+    buf[0] = '\0';
+    while (n + 1 < cap) {
+        struct pollfd pf = { fd, POLLIN, 0 };
+        long long left = end - ms_now();
+        ssize_t r;
+
+        if (needle != NULL && strstr(buf, needle) != NULL)
+            break;
+        if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
+            break;
+        r = read(fd, buf + n, cap - 1 - n);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+        buf[n] = '\0';
+    }
+    return n;
+}
+
+size_t read_n(int fd, char *buf, size_t n, int timeout_ms)
+{
+    long long end = ms_now() + timeout_ms;
+    size_t got = 0;
+
+    while (got < n) {
+        struct pollfd pf = { fd, POLLIN, 0 };
+        long long left = end - ms_now();
+        ssize_t r;
+
+        if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
+            break;
+        r = read(fd, buf + got, n - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    return got;
+}
+
+int read_eof(int fd, int timeout_ms)
+{
+    struct pollfd pf = { fd, POLLIN, 0 };
+    char c;
+
+    if (poll(&pf, 1, timeout_ms) <= 0)
+        return 0;
+    return read(fd, &c, 1) <= 0;
+}
+
+int write_full(int fd, const void *buf, size_t len, int timeout_ms)
+{
+    const char *b = buf;
+    long long end = ms_now() + timeout_ms;
+
+    while (len > 0) {
+        struct pollfd pf = { fd, POLLOUT, 0 };
+        long long left = end - ms_now();
+        ssize_t r;
+
+        if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
+            return -1;
+        r = write(fd, b, len);
+        if (r <= 0)
+            return -1;
+        b += r;
+        len -= (size_t)r;
+    }
+    return 0;
+}
+
+int server_start(struct proc *p, const char *out_path, const char *arg, ...)
+{
+    char *argv[24];
+    char buf[512];
+    const char *colon;
+    size_t n = 0;
+    va_list ap;
+
+    argv[n++] = (char *)bin_path("tcp-server");
+    va_start(ap, arg);
+    for (; arg != NULL && n < 22; arg = va_arg(ap, const char *))
+        argv[n++] = (char *)arg;
+    va_end(ap);
+    argv[n++] = "0";
+    argv[n] = NULL;
+    proc_start_io(p, argv, "/dev/null", out_path);
+    read_until(p->err, buf, sizeof buf, "\n", 5000);
+    if (strncmp(buf, "listening on ", 13) != 0) {
+        proc_kill(p);
+        fail_msg("server did not start: '%s'", buf);
+    }
+    colon = strrchr(buf, ':');
+    assert_non_null(colon);
+    return atoi(colon + 1);
+}
+
+int connect_port(const char *host, int port)
+{
+    char ps[16];
+    struct sock_err why;
+    int fd;
+
+    snprintf(ps, sizeof ps, "%d", port);
+    fd = sock_connect_to(host, ps, AF_UNSPEC, 5000, &why);
+    if (fd == -1)
+        fail_msg("connect %s:%d: %s", host, port, why.msg);
+    return fd;
+}
+
+int free_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int port;
+
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}

@@ -1,0 +1,75 @@
+/*
+ * testutil.h - running the real programs from a test: start a process
+ * with pipes on its stdin, stdout and stderr, read from it with a
+ * deadline, stop it by its PID.  Every wait here is bounded.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef TESTUTIL_H
+#define TESTUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct proc {
+    pid_t pid;
+    int in;    /* write end of its stdin, or -1 */
+    int out;   /* read end of its stdout */
+    int err;   /* read end of its stderr */
+};
+
+/* Path of a built program: $TCP_BIN_DIR/NAME, default build/NAME. */
+const char *bin_path(const char *name);
+
+/* Start argv[0] with argv; stdin from /dev/null when with_stdin is 0. */
+void proc_start(struct proc *p, char *const argv[], int with_stdin);
+
+/* The same, with stdin read from in_path and/or stdout written to
+ * out_path when they are not NULL (then p->in / p->out are -1). */
+void proc_start_io(struct proc *p, char *const argv[], const char *in_path,
+                   const char *out_path);
+
+/* Close our end of its stdin: the child reads EOF. */
+void proc_close_in(struct proc *p);
+
+/* Wait up to timeout_ms for it to exit.  Returns its exit status,
+ * 128+N when killed by signal N, or -1 on timeout (it is then killed). */
+int proc_wait(struct proc *p, int timeout_ms);
+
+/* Kill (SIGKILL) and reap, closing the pipes; safe to call twice. */
+void proc_kill(struct proc *p);
+
+/* Read from fd into buf (NUL-terminated, cap includes the NUL) until
+ * `needle` appears, EOF, the buffer is full or timeout_ms passes.
+ * Returns the bytes held.  needle NULL: read until EOF. */
+size_t read_until(int fd, char *buf, size_t cap, const char *needle,
+                  int timeout_ms);
+
+/* Read exactly n bytes (fewer on EOF or timeout); returns how many. */
+size_t read_n(int fd, char *buf, size_t n, int timeout_ms);
+
+/* 1 if the peer closes (read gives 0 or a reset) within timeout_ms with
+ * no more data, 0 if data comes or the time runs out. */
+int read_eof(int fd, int timeout_ms);
+
+/* Write all of len bytes to fd within timeout_ms; returns 0 or -1. */
+int write_full(int fd, const void *buf, size_t len, int timeout_ms);
+
+/*
+ * Start build/tcp-server with the given extra arguments (NULL-ended) and
+ * port 0; wait for "listening on ...:PORT" and return PORT.  Its stdout
+ * goes to out_path, or to a pipe (p->out) when out_path is NULL; its
+ * stderr stays a pipe (p->err).
+ */
+int server_start(struct proc *p, const char *out_path, const char *arg, ...);
+
+/* A plain TCP client socket connected to host:port (blocking). */
+int connect_port(const char *host, int port);
+
+/* A port nobody listens on right now (bound once by the kernel, released). */
+int free_port(void);
+
+/* Milliseconds on a monotonic clock. */
+long long ms_now(void);
+
+#endif /* TESTUTIL_H */
