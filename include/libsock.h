@@ -376,7 +376,8 @@ struct sock_trace_event {
 };
 
 /*
- * The hook is called after every call the eight wrappers make, and for
+ * The hook is called after every call the eight wrappers make (an
+ * attempt interrupted by EINTR and retried too, with err EINTR), and for
  * close() also just before it (result and err 0, call "close-before"), so
  * that a tracer can still look at the socket.  errno is saved around it.
  */

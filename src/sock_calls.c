@@ -76,9 +76,14 @@ ssize_t sock_read(int fd, void *buf, size_t count)
 {
     ssize_t n;
 
-    do
+    for (;;) {
         n = recv(fd, buf, count, 0);
-    while (n == -1 && errno == EINTR);
+        if (n != -1 || errno != EINTR)
+            break;
+        if (SOCK_TRACING())
+            sock_trace_emit("read", fd, NULL, 0, n, errno, NULL, 0,
+                            "%zu, retrying", count);
+    }
     if (SOCK_TRACING())
         sock_trace_emit("read", fd, n > 0 ? buf : NULL, n > 0 ? (size_t)n : 0,
                         (long)n, errno, NULL, 0, "%zu", count);
@@ -94,9 +99,14 @@ ssize_t sock_write(int fd, const void *buf, size_t count)
     const int flags = 0;             /* callers ignore SIGPIPE themselves */
 #endif
 
-    do
+    for (;;) {
         n = send(fd, buf, count, flags);
-    while (n == -1 && errno == EINTR);
+        if (n != -1 || errno != EINTR)
+            break;
+        if (SOCK_TRACING())
+            sock_trace_emit("write", fd, NULL, 0, n, errno, NULL, 0,
+                            "%zu, retrying", count);
+    }
     if (SOCK_TRACING())
         sock_trace_emit("write", fd, n > 0 ? buf : NULL,
                         n > 0 ? (size_t)n : 0, (long)n, errno, NULL, 0,

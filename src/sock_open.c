@@ -106,9 +106,13 @@ int sock_listen_on(const char *host, const char *port, int family, int backlog,
         list = sock_resolve("::", port, AF_INET6,
                             AI_PASSIVE | AI_NUMERICHOST, why);
         if (list != NULL) {
+            int err;
+
             fd = listen_one(list, 0, backlog, why);
+            err = errno;
             freeaddrinfo(list);
-            if (fd >= 0 || !no_ipv6(errno))
+            errno = err;
+            if (fd >= 0 || !no_ipv6(err))
                 return fd;
         }
         family = AF_INET;

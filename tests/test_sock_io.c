@@ -1,0 +1,523 @@
+/*
+ * test_sock_io.c - sock_write_all (short writes, EINTR, EAGAIN, EPIPE,
+ * ECONNRESET, a zero-byte write) and the line reader (lines split and
+ * glued, CRLF, NUL, the length limit, EOF, errors, compaction).  Error
+ * paths are scripted with --wrap; happy paths use a real socketpair.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+
+#include "libsock.h"
+#include "mock_syscalls.h"
+
+/* Never opened: only scripted calls ever see this descriptor. */
+#define NOFD 900
+
+static int reset(void **state)
+{
+    return mock_reset_group(state);
+}
+
+/* Queue one scripted failure, -1 with errno `err`, for wrap `fn`. */
+#define FAIL_WITH(fn, err)      \
+    do {                        \
+        will_return(fn, -1);    \
+        will_return(fn, err);   \
+    } while (0)
+
+/* ---------------------------------------------------------------- */
+/* sock_write_all                                                   */
+/* ---------------------------------------------------------------- */
+
+/* A kernel taking one byte per send: every byte still goes, in order,
+ * and each send is asked for exactly what is left. */
+static void write_all_one_byte_at_a_time(void **state)
+{
+    const char msg[] = "hello, world";
+    const size_t n = sizeof msg - 1;
+    size_t written = 0, i;
+
+    (void)state;
+    mock_script(MOCK_SEND);
+    for (i = 0; i < n; i++)
+        will_return(__wrap_send, 1);
+    assert_int_equal(sock_write_all(NOFD, msg, n, &written), 0);
+    assert_int_equal(written, n);
+    assert_int_equal(mock_sent_len, n);
+    assert_memory_equal(mock_sent, msg, n);
+    assert_int_equal(mock_send_calls, n);
+    for (i = 0; i < n; i++)
+        assert_int_equal(mock_send_asked[i], n - i);
+}
+
+/* EINTR between two short writes is retried, not reported. */
+static void write_all_retries_eintr_midway(void **state)
+{
+    size_t written = 0;
+
+    (void)state;
+    mock_script(MOCK_SEND);
+    will_return(__wrap_send, 3);
+    FAIL_WITH(__wrap_send, EINTR);
+    will_return(__wrap_send, 7);
+    assert_int_equal(sock_write_all(NOFD, "0123456789", 10, &written), 0);
+    assert_int_equal(written, 10);
+    assert_memory_equal(mock_sent, "0123456789", 10);
+    assert_int_equal(mock_send_calls, 3);
+    assert_int_equal(mock_send_asked[1], 7);   /* the retry asks for the rest */
+    assert_int_equal(mock_send_asked[2], 7);
+}
+
+/* A full non-blocking socket: EAGAIN, and *written says how far we got. */
+static void write_all_eagain_reports_progress(void **state)
+{
+    size_t written = 99;
+
+    (void)state;
+    mock_script(MOCK_SEND);
+    will_return(__wrap_send, 4);
+    FAIL_WITH(__wrap_send, EAGAIN);
+    errno = 0;
+    assert_int_equal(sock_write_all(NOFD, "0123456789", 10, &written), -1);
+    assert_int_equal(errno, EAGAIN);
+    assert_int_equal(written, 4);
+    assert_int_equal(mock_send_calls, 2);
+}
+
+static void write_all_epipe_keeps_errno(void **state)
+{
+    size_t written = 99;
+
+    (void)state;
+    mock_script(MOCK_SEND);
+    will_return(__wrap_send, 2);
+    FAIL_WITH(__wrap_send, EPIPE);
+    errno = 0;
+    assert_int_equal(sock_write_all(NOFD, "abcdef", 6, &written), -1);
+    assert_int_equal(errno, EPIPE);
+    assert_int_equal(written, 2);
+}
+
+static void write_all_econnreset_keeps_errno(void **state)
+{
+    size_t written = 99;
+
+    (void)state;
+    mock_script(MOCK_SEND);
+    FAIL_WITH(__wrap_send, ECONNRESET);
+    errno = 0;
+    assert_int_equal(sock_write_all(NOFD, "abcdef", 6, &written), -1);
+    assert_int_equal(errno, ECONNRESET);
+    assert_int_equal(written, 0);
+    assert_int_equal(mock_send_calls, 1);
+}
+
+/* send() taking nothing without an error is EIO, and not spun on: a second
+ * send would find the queue empty and fail the test. */
+static void write_all_zero_send_is_eio(void **state)
+{
+    size_t written = 99;
+
+    (void)state;
+    mock_script(MOCK_SEND);
+    will_return(__wrap_send, 5);
+    will_return(__wrap_send, 0);
+    errno = 0;
+    assert_int_equal(sock_write_all(NOFD, "0123456789", 10, &written), -1);
+    assert_int_equal(errno, EIO);
+    assert_int_equal(written, 5);
+    assert_int_equal(mock_send_calls, 2);
+}
+
+/* `written` is optional, on success and on failure. */
+static void write_all_written_may_be_null(void **state)
+{
+    (void)state;
+    mock_script(MOCK_SEND);
+    will_return(__wrap_send, 3);
+    FAIL_WITH(__wrap_send, EPIPE);
+    assert_int_equal(sock_write_all(NOFD, "abc", 3, NULL), 0);
+    assert_int_equal(sock_write_all(NOFD, "abc", 3, NULL), -1);
+    assert_int_equal(errno, EPIPE);
+    assert_int_equal(mock_send_calls, 2);
+}
+
+/* Nothing to write: no send at all (the send queue is empty). */
+static void write_all_zero_length(void **state)
+{
+    size_t written = 99;
+
+    (void)state;
+    mock_script(MOCK_SEND);
+    assert_int_equal(sock_write_all(NOFD, "", 0, &written), 0);
+    assert_int_equal(written, 0);
+    assert_int_equal(mock_count[MOCK_SEND], 0);
+}
+
+/* Real sockets: everything arrives, and a gone peer is EPIPE (no signal). */
+static void write_all_over_socketpair(void **state)
+{
+    char out[4096], in[4096];
+    size_t written = 0, got = 0, i;
+    int sv[2];
+
+    (void)state;
+    for (i = 0; i < sizeof out; i++)
+        out[i] = (char)(i * 7 + 1);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    assert_int_equal(sock_write_all(sv[0], out, sizeof out, &written), 0);
+    assert_int_equal(written, sizeof out);
+    for (i = 0; i < 64 && got < sizeof in; i++) {
+        ssize_t n = sock_read(sv[1], in + got, sizeof in - got);
+        assert_true(n > 0);
+        got += (size_t)n;
+    }
+    assert_int_equal(got, sizeof in);
+    assert_memory_equal(in, out, sizeof out);
+
+    sock_close(sv[1]);
+    errno = 0;
+    assert_int_equal(sock_write_all(sv[0], "x", 1, &written), -1);
+    assert_int_equal(errno, EPIPE);
+    assert_int_equal(written, 0);
+    sock_close(sv[0]);
+}
+
+/* ---------------------------------------------------------------- */
+/* The line reader                                                  */
+/* ---------------------------------------------------------------- */
+
+/* Feed `len` bytes that one scripted recv() hands out. */
+static void recv_gives(const char *bytes, size_t len)
+{
+    mock_recv_feed(bytes, len);
+    will_return(__wrap_recv, (long)len);
+}
+
+static void recv_eof(void)
+{
+    will_return(__wrap_recv, 0);
+}
+
+static void line_reader_init_sets_fields(void **state)
+{
+    char buf[16];
+    struct sock_line_reader lr;
+
+    (void)state;
+    memset(&lr, 0x5a, sizeof lr);
+    sock_line_reader_init(&lr, buf, sizeof buf);
+    assert_ptr_equal(lr.buf, buf);
+    assert_int_equal(lr.cap, sizeof buf);
+    assert_int_equal(lr.start, 0);
+    assert_int_equal(lr.end, 0);
+    assert_int_equal(lr.scan, 0);
+}
+
+/* One line in three pieces: assembled, with one recv per piece. */
+static void line_split_across_reads(void **state)
+{
+    char buf[32];
+    struct sock_line_reader lr;
+    const char *line;
+    size_t len;
+
+    (void)state;
+    mock_script(MOCK_RECV);
+    recv_gives("hel", 3);
+    recv_gives("lo wo", 5);
+    recv_gives("rld\n", 4);
+    sock_line_reader_init(&lr, buf, sizeof buf);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 12);
+    assert_int_equal(len, 12);
+    assert_memory_equal(line, "hello world\n", 12);
+    assert_true(line >= buf && line + len <= buf + sizeof buf);
+    assert_int_equal(mock_count[MOCK_RECV], 3);
+}
+
+/* Three lines in one read come out one per call without reading again;
+ * "\r\n" is kept as it came. */
+static void lines_glued_in_one_read(void **state)
+{
+    static const char in[] = "one\ntwo\r\nthree\n";
+    char buf[32];
+    struct sock_line_reader lr;
+    const char *line;
+    size_t len;
+
+    (void)state;
+    mock_script(MOCK_RECV);
+    recv_gives(in, sizeof in - 1);
+    sock_line_reader_init(&lr, buf, sizeof buf);
+
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 4);
+    assert_memory_equal(line, "one\n", 4);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 5);
+    assert_int_equal(len, 5);
+    assert_memory_equal(line, "two\r\n", 5);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 6);
+    assert_memory_equal(line, "three\n", 6);
+    assert_int_equal(mock_count[MOCK_RECV], 1);
+
+    /* Only now is the buffer empty, and the next call reads: EOF. */
+    recv_eof();
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), SOCK_LINE_EOF);
+    assert_int_equal(mock_count[MOCK_RECV], 2);
+}
+
+/* A line of exactly cap bytes, '\n' included, fits. */
+static void line_exactly_at_limit(void **state)
+{
+    char buf[8];
+    struct sock_line_reader lr;
+    const char *line;
+    size_t len;
+
+    (void)state;
+    mock_script(MOCK_RECV);
+    recv_gives("abcdefg\n", 8);
+    sock_line_reader_init(&lr, buf, sizeof buf);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 8);
+    assert_int_equal(len, 8);
+    assert_memory_equal(line, "abcdefg\n", 8);
+}
+
+/* One byte more: TOO_LONG with the cap bytes, which are dropped, so the
+ * rest of the stream reads on normally. */
+static void line_one_over_limit_is_too_long(void **state)
+{
+    char buf[8];
+    struct sock_line_reader lr;
+    const char *line;
+    size_t len;
+
+    (void)state;
+    mock_script(MOCK_RECV);
+    recv_gives("abcdefgh", 8);
+    recv_gives("\nok\n", 4);
+    sock_line_reader_init(&lr, buf, sizeof buf);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len),
+                     SOCK_LINE_TOO_LONG);
+    assert_int_equal(len, sizeof buf);
+    assert_memory_equal(line, "abcdefgh", 8);
+
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 1);
+    assert_memory_equal(line, "\n", 1);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 3);
+    assert_memory_equal(line, "ok\n", 3);
+}
+
+/* EOF after an unterminated line: PARTIAL with its bytes, then EOF. */
+static void eof_mid_line_is_partial_then_eof(void **state)
+{
+    char buf[16];
+    struct sock_line_reader lr;
+    const char *line;
+    size_t len;
+
+    (void)state;
+    mock_script(MOCK_RECV);
+    recv_gives("ab", 2);
+    recv_gives("c", 1);
+    recv_eof();
+    recv_eof();
+    sock_line_reader_init(&lr, buf, sizeof buf);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), SOCK_LINE_PARTIAL);
+    assert_int_equal(len, 3);
+    assert_memory_equal(line, "abc", 3);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), SOCK_LINE_EOF);
+    assert_int_equal(len, 0);
+    assert_null(line);
+}
+
+static void clean_eof(void **state)
+{
+    char buf[16];
+    struct sock_line_reader lr;
+    const char *line = buf;
+    size_t len = 99;
+
+    (void)state;
+    mock_script(MOCK_RECV);
+    recv_eof();
+    sock_line_reader_init(&lr, buf, sizeof buf);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), SOCK_LINE_EOF);
+    assert_int_equal(len, 0);
+    assert_null(line);
+}
+
+/* Lines are bytes: NULs inside are kept and counted. */
+static void nul_bytes_kept_in_line(void **state)
+{
+    static const char in[] = { 'a', '\0', 'b', '\0', '\0', '\n' };
+    char buf[16];
+    struct sock_line_reader lr;
+    const char *line;
+    size_t len;
+
+    (void)state;
+    mock_script(MOCK_RECV);
+    recv_gives(in, sizeof in);
+    sock_line_reader_init(&lr, buf, sizeof buf);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), (ssize_t)sizeof in);
+    assert_int_equal(len, sizeof in);
+    assert_memory_equal(line, in, sizeof in);
+}
+
+static void recv_error_is_line_error(void **state)
+{
+    char buf[16];
+    struct sock_line_reader lr;
+    const char *line;
+    size_t len;
+
+    (void)state;
+    mock_script(MOCK_RECV);
+    FAIL_WITH(__wrap_recv, ECONNRESET);
+    sock_line_reader_init(&lr, buf, sizeof buf);
+    errno = 0;
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), SOCK_LINE_ERROR);
+    assert_int_equal(errno, ECONNRESET);
+    assert_null(line);
+    assert_int_equal(len, 0);
+}
+
+/* EAGAIN in the middle of a line: the held bytes survive, and the next
+ * call completes the line with them. */
+static void eagain_keeps_partial_line(void **state)
+{
+    char buf[16];
+    struct sock_line_reader lr;
+    const char *line;
+    size_t len;
+
+    (void)state;
+    mock_script(MOCK_RECV);
+    recv_gives("abc", 3);
+    FAIL_WITH(__wrap_recv, EAGAIN);
+    recv_gives("def\nxy", 6);
+    sock_line_reader_init(&lr, buf, sizeof buf);
+    errno = 0;
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), SOCK_LINE_ERROR);
+    assert_int_equal(errno, EAGAIN);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 7);
+    assert_memory_equal(line, "abcdef\n", 7);
+    assert_int_equal(mock_count[MOCK_RECV], 3);
+}
+
+/* The buffer end is reached with a partial line not at the front
+ * (start > 0): it must be moved down to make room.  Without the move the
+ * reader would ask recv for 0 bytes and the script (2 bytes) would not
+ * fit. */
+static void partial_line_moved_to_front(void **state)
+{
+    char buf[8];
+    struct sock_line_reader lr;
+    const char *line;
+    size_t len;
+
+    (void)state;
+    mock_script(MOCK_RECV);
+    recv_gives("ab\ncdef", 7);   /* one line and the start of the next */
+    recv_gives("g", 1);          /* fills the buffer to its end */
+    recv_gives("h\n", 2);        /* only fits after the move */
+    sock_line_reader_init(&lr, buf, sizeof buf);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 3);
+    assert_memory_equal(line, "ab\n", 3);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 7);
+    assert_memory_equal(line, "cdefgh\n", 7);
+    assert_ptr_equal(line, buf);
+    assert_int_equal(mock_count[MOCK_RECV], 3);
+}
+
+/* The same move, then the line keeps growing past cap: TOO_LONG with the
+ * cap bytes that came, in order. */
+static void moved_partial_line_then_too_long(void **state)
+{
+    char buf[8];
+    struct sock_line_reader lr;
+    const char *line;
+    size_t len;
+
+    (void)state;
+    mock_script(MOCK_RECV);
+    recv_gives("a\nbcdefg", 8);
+    recv_gives("hi", 2);
+    sock_line_reader_init(&lr, buf, sizeof buf);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 2);
+    assert_memory_equal(line, "a\n", 2);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len),
+                     SOCK_LINE_TOO_LONG);
+    assert_int_equal(len, 8);
+    assert_memory_equal(line, "bcdefghi", 8);
+}
+
+/* Real sockets, non-blocking: EAGAIN, then the line, then EOF. */
+static void line_reader_over_socketpair(void **state)
+{
+    char buf[32];
+    struct sock_line_reader lr;
+    const char *line;
+    size_t len;
+    int sv[2];
+
+    (void)state;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    assert_int_equal(sock_set_nonblock(sv[1], 1), 0);
+    sock_line_reader_init(&lr, buf, sizeof buf);
+
+    assert_int_equal(sock_write_all(sv[0], "hel", 3, NULL), 0);
+    errno = 0;
+    assert_int_equal(sock_read_line(sv[1], &lr, &line, &len), SOCK_LINE_ERROR);
+    assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+
+    assert_int_equal(sock_write_all(sv[0], "lo\nwor", 6, NULL), 0);
+    assert_int_equal(sock_read_line(sv[1], &lr, &line, &len), 6);
+    assert_memory_equal(line, "hello\n", 6);
+
+    assert_int_equal(sock_write_all(sv[0], "ld\n", 3, NULL), 0);
+    sock_close(sv[0]);
+    assert_int_equal(sock_read_line(sv[1], &lr, &line, &len), 6);
+    assert_memory_equal(line, "world\n", 6);
+    assert_int_equal(sock_read_line(sv[1], &lr, &line, &len), SOCK_LINE_EOF);
+    sock_close(sv[1]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(write_all_one_byte_at_a_time, reset, reset),
+        cmocka_unit_test_setup_teardown(write_all_retries_eintr_midway, reset, reset),
+        cmocka_unit_test_setup_teardown(write_all_eagain_reports_progress, reset, reset),
+        cmocka_unit_test_setup_teardown(write_all_epipe_keeps_errno, reset, reset),
+        cmocka_unit_test_setup_teardown(write_all_econnreset_keeps_errno, reset, reset),
+        cmocka_unit_test_setup_teardown(write_all_zero_send_is_eio, reset, reset),
+        cmocka_unit_test_setup_teardown(write_all_written_may_be_null, reset, reset),
+        cmocka_unit_test_setup_teardown(write_all_zero_length, reset, reset),
+        cmocka_unit_test_setup_teardown(write_all_over_socketpair, reset, reset),
+        cmocka_unit_test_setup_teardown(line_reader_init_sets_fields, reset, reset),
+        cmocka_unit_test_setup_teardown(line_split_across_reads, reset, reset),
+        cmocka_unit_test_setup_teardown(lines_glued_in_one_read, reset, reset),
+        cmocka_unit_test_setup_teardown(line_exactly_at_limit, reset, reset),
+        cmocka_unit_test_setup_teardown(line_one_over_limit_is_too_long, reset, reset),
+        cmocka_unit_test_setup_teardown(eof_mid_line_is_partial_then_eof, reset, reset),
+        cmocka_unit_test_setup_teardown(clean_eof, reset, reset),
+        cmocka_unit_test_setup_teardown(nul_bytes_kept_in_line, reset, reset),
+        cmocka_unit_test_setup_teardown(recv_error_is_line_error, reset, reset),
+        cmocka_unit_test_setup_teardown(eagain_keeps_partial_line, reset, reset),
+        cmocka_unit_test_setup_teardown(partial_line_moved_to_front, reset, reset),
+        cmocka_unit_test_setup_teardown(moved_partial_line_then_too_long, reset, reset),
+        cmocka_unit_test_setup_teardown(line_reader_over_socketpair, reset, reset),
+    };
+
+    return cmocka_run_group_tests_name("sock_io", tests, NULL, NULL);
+}
