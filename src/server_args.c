@@ -10,7 +10,7 @@
 #include "server_args.h"
 
 enum { OPT_4 = 1, OPT_6, OPT_BIND, OPT_ONCE, OPT_QUIET, OPT_MAX_LINE,
-       OPT_HELP, OPT_VERSION };
+       OPT_MAX_CLIENTS, OPT_IDLE, OPT_HELP, OPT_VERSION };
 
 static const struct args_opt options[] = {
     { NULL, '4', 0, OPT_4 },
@@ -19,6 +19,8 @@ static const struct args_opt options[] = {
     { "once", 0, 0, OPT_ONCE },
     { "quiet", 'q', 0, OPT_QUIET },
     { "max-line", 0, 1, OPT_MAX_LINE },
+    { "max-clients", 0, 1, OPT_MAX_CLIENTS },
+    { "idle-timeout", 0, 1, OPT_IDLE },
     { "help", 'h', 0, OPT_HELP },
     { "version", 'V', 0, OPT_VERSION },
     { NULL, 0, 0, 0 },
@@ -39,6 +41,8 @@ enum args_result server_args_parse(int argc, char **argv,
     a->once = 0;
     a->quiet = 0;
     a->max_line = SERVER_DEFAULT_MAX_LINE;
+    a->max_clients = SERVER_DEFAULT_MAX_CLIENTS;
+    a->idle_timeout = SERVER_DEFAULT_IDLE_TIMEOUT;
 
     args_init(&it, argc, argv);
     while ((id = args_next(&it, options, &v, err, errsize)) != ARGS_END) {
@@ -75,6 +79,24 @@ enum args_result server_args_parse(int argc, char **argv,
                 return ARGS_USAGE;
             }
             a->max_line = (size_t)n;
+            break;
+        case OPT_MAX_CLIENTS:
+            if (args_number(v, 1, SERVER_MAX_MAX_CLIENTS, &n) == -1) {
+                snprintf(err, errsize,
+                         "option '--max-clients' wants a number from 1 to %d, not '%.40s'",
+                         SERVER_MAX_MAX_CLIENTS, v);
+                return ARGS_USAGE;
+            }
+            a->max_clients = (size_t)n;
+            break;
+        case OPT_IDLE:
+            /* A day at most: longer is "never", which 0 already says. */
+            if (args_number(v, 0, 86400, &n) == -1) {
+                snprintf(err, errsize,
+                         "option '--idle-timeout' wants seconds from 0 to 86400, not '%.40s'", v);
+                return ARGS_USAGE;
+            }
+            a->idle_timeout = n;
             break;
         case OPT_HELP:
             return ARGS_HELP;

@@ -10,6 +10,9 @@
 
 #define SERVER_DEFAULT_PORT "8080"
 #define SERVER_DEFAULT_MAX_LINE 8192
+#define SERVER_DEFAULT_MAX_CLIENTS 1024
+#define SERVER_DEFAULT_IDLE_TIMEOUT 300
+#define SERVER_MAX_MAX_CLIENTS 1000000
 
 struct server_args {
     int family;          /* AF_UNSPEC (dual stack), AF_INET or AF_INET6 */
@@ -18,6 +21,8 @@ struct server_args {
     int once;            /* --once: serve one client, then exit */
     int quiet;           /* -q: no connect/disconnect chatter */
     size_t max_line;     /* --max-line: longest line, '\n' included */
+    size_t max_clients;  /* --max-clients: sessions at once */
+    long idle_timeout;   /* --idle-timeout: seconds, 0 = never */
 };
 
 /* What server_args_parse() found. */

@@ -8,12 +8,18 @@
  *   DRAIN    half-closed (FIN sent): read and drop until the peer closes
  *            or a short deadline, so that our last words are not destroyed
  *            by a reset when the peer still had bytes in flight.
- * While a reply is queued the connection is not read: a client that
- * sends without reading stops itself, not the server (backpressure).
+ *
+ * Memory stays bounded whatever clients do:
+ *   - while a reply is queued the connection is not read, so a client
+ *     that sends without reading stops itself (backpressure): at most one
+ *     line and one reply are held per client;
+ *   - the line buffer and the reply queue exist only while they hold
+ *     something, so an idle client costs its struct conn alone.
  *
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,35 +33,38 @@
 #include "server_loop.h"
 
 #define DRAIN_MS        1000  /* how long a closing peer may keep sending */
+#define LINGER_MS       5000  /* how long a peer may take to read our last reply */
 #define STOP_MS          800  /* after a signal, the whole goodbye */
 #define LINES_PER_TURN    64  /* lines one client may have per poll round */
 #define ACCEPTS_PER_TURN  16
-#define ACCEPT_PAUSE_MS  100  /* out of descriptors: wait before retrying */
+#define ACCEPT_PAUSE_MS  100  /* no descriptor even for "busy": wait */
 #define ERRLINE_ROOM      80  /* room for the longest error line */
 
 enum conn_state { C_OPEN, C_CLOSING, C_DRAIN };
 
 struct conn {
     int fd;
-    enum conn_state state;
-    int more;                 /* lines may be buffered: process w/o POLLIN */
-    int peer_eof;             /* the peer has half-closed */
-    long long deadline;       /* C_DRAIN: close at this time */
+    unsigned char state;      /* enum conn_state */
+    unsigned char more;       /* lines may be buffered: process w/o POLLIN */
+    unsigned char peer_eof;   /* the peer has half-closed */
+    long long deadline;       /* OPEN: idle cut-off; CLOSING, DRAIN: close */
     const char *why;          /* reason shown when it disconnects */
-    char peer[SOCK_ADDR_TEXT_MAX];
-    struct sock_line_reader rd;
-    char *out;                /* queued reply bytes */
+    struct sock_line_reader rd; /* rd.buf NULL while nothing is held */
+    char *out;                /* queued reply bytes, NULL when none */
     size_t out_len, out_off;
-    char errline[ERRLINE_ROOM];
+    char peer[SOCK_ADDR_TEXT_MAX];
 };
 
 struct server {
     const struct server_config *cfg;
     int lfd;
+    int reserve;              /* a spare descriptor for EMFILE (below) */
     struct conn **conns;
     size_t n, cap;
     struct pollfd *pfd;
+    long long now;            /* this turn's time, in ms */
     long long accept_paused_until;
+    long long emfile_said;    /* when EMFILE was last reported */
     int served;               /* clients accepted so far */
 };
 
@@ -99,10 +108,15 @@ static void conn_free(struct server *s, size_t i)
     s->conns[i] = s->conns[--s->n];
 }
 
+static int conn_pending(const struct conn *c)
+{
+    return c->out_off < c->out_len;
+}
+
 /* Send what is queued; -1 if the peer is gone (c->why says how). */
 static int conn_flush(struct conn *c)
 {
-    while (c->out_off < c->out_len) {
+    while (conn_pending(c)) {
         ssize_t n = sock_write(c->fd, c->out + c->out_off,
                                c->out_len - c->out_off);
         if (n > 0) {
@@ -114,32 +128,73 @@ static int conn_flush(struct conn *c)
         c->why = errno == EPIPE ? "gone" : "reset";
         return -1;
     }
+    free(c->out);           /* empty: an idle client holds no queue */
+    c->out = NULL;
     c->out_off = c->out_len = 0;
     return 0;
 }
 
-/* Queue bytes and send what the socket takes now. */
-static int conn_send(struct conn *c, const char *data, size_t len,
-                     size_t room)
+static size_t out_room(const struct server *s)
 {
-    if (c->out_len + len > room)   /* cannot happen: one reply at a time */
-        len = room - c->out_len;
+    return s->cfg->max_line + ERRLINE_ROOM;
+}
+
+/* Send now what the socket takes; queue the rest.  -1: peer gone. */
+static int conn_send(struct server *s, struct conn *c, const char *data,
+                     size_t len)
+{
+    if (!conn_pending(c)) {
+        ssize_t n = sock_write(c->fd, data, len);
+
+        if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            c->why = errno == EPIPE ? "gone" : "reset";
+            return -1;
+        }
+        if (n > 0) {
+            data += n;
+            len -= (size_t)n;
+        }
+        if (len == 0)
+            return 0;
+    }
+    if (c->out == NULL) {
+        c->out = malloc(out_room(s));
+        if (c->out == NULL) {
+            c->why = "out of memory";
+            return -1;
+        }
+    }
+    /* One reply at a time is queued (reading stops meanwhile), plus at
+     * most the shutdown notice: out_room() holds them. */
+    if (len > out_room(s) - c->out_len)
+        len = out_room(s) - c->out_len;
     memcpy(c->out + c->out_len, data, len);
     c->out_len += len;
-    return conn_flush(c);
+    return 0;
 }
 
-static int conn_pending(const struct conn *c)
-{
-    return c->out_off < c->out_len;
-}
-
-/* The session is over: finish sending, then half-close and drain. */
-static void conn_end(struct conn *c, const char *why)
+/* The session is over: finish sending, then half-close and drain.  A
+ * peer that will not take the last reply is closed after LINGER_MS. */
+static void conn_end(struct server *s, struct conn *c, const char *why)
 {
     if (c->why == NULL)
         c->why = why;
     c->state = C_CLOSING;
+    c->deadline = s->now + LINGER_MS;
+}
+
+/* Reply to an event; end the session if the protocol says so. */
+static int conn_reply(struct server *s, struct conn *c, enum session_event ev,
+                      const char *line, size_t len, const char *why)
+{
+    char errline[ERRLINE_ROOM];
+    struct session_reply r;
+
+    session_respond(ev, line, len, s->cfg->max_line, errline, sizeof errline,
+                    &r);
+    if (r.end)
+        conn_end(s, c, why);
+    return r.len > 0 ? conn_send(s, c, r.data, r.len) : 0;
 }
 
 /* Once the queue is empty: FIN, then wait (briefly) for the peer's FIN. */
@@ -153,63 +208,79 @@ static int conn_half_close(struct conn *c, long long now)
     return 0;
 }
 
-static size_t out_room(const struct server *s)
+/* The line buffer exists only while it holds bytes. */
+static int reader_get(struct server *s, struct conn *c)
 {
-    return s->cfg->max_line + ERRLINE_ROOM;
+    if (c->rd.buf == NULL) {
+        char *b = malloc(s->cfg->max_line);
+        if (b == NULL)
+            return -1;
+        sock_line_reader_init(&c->rd, b, s->cfg->max_line);
+    }
+    return 0;
+}
+
+static void reader_put(struct conn *c)
+{
+    if (c->rd.buf != NULL && c->rd.start == c->rd.end) {
+        free(c->rd.buf);
+        c->rd.buf = NULL;
+    }
 }
 
 /* Read and answer lines until the socket is empty or a reply is queued.
  * Returns -1 when the connection must be dropped at once. */
-static int conn_read(struct server *s, struct conn *c)
+static int conn_read(struct server *s, struct conn *c, long long now)
 {
-    int budget = LINES_PER_TURN;
+    int budget = LINES_PER_TURN, rc = 0;
 
     c->more = 0;
-    while (c->state == C_OPEN && !conn_pending(c)) {
+    if (reader_get(s, c) == -1) {
+        c->why = "out of memory";
+        return -1;
+    }
+    while (c->state == C_OPEN && !conn_pending(c) && rc == 0) {
+        size_t held = c->rd.end - c->rd.start;
         const char *line;
         size_t len;
-        struct session_reply r;
         ssize_t got;
 
         if (budget-- == 0) {
             c->more = 1;    /* be fair: others get a turn first */
-            return 0;
+            break;
         }
         got = sock_read_line(c->fd, &c->rd, &line, &len);
+        /* Any byte counts as speaking, half a line too (one a second). */
+        if (s->cfg->idle_ms > 0 &&
+            (got != SOCK_LINE_ERROR || c->rd.end - c->rd.start > held))
+            c->deadline = now + s->cfg->idle_ms;
+        if (got == SOCK_LINE_ERROR) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                c->why = "reset";
+                rc = -1;
+            }
+            break;
+        }
         if (got > 0) {
             show_line(s, c, line, len);
-            session_respond(SESSION_LINE, line, len, s->cfg->max_line,
-                            c->errline, sizeof c->errline, &r);
-            if (r.end)
-                conn_end(c, "quit");
+            rc = conn_reply(s, c, SESSION_LINE, line, len, "quit");
         } else if (got == SOCK_LINE_PARTIAL) {
             c->peer_eof = 1;
             show_line(s, c, line, len);
-            session_respond(SESSION_LAST_LINE, line, len, s->cfg->max_line,
-                            c->errline, sizeof c->errline, &r);
-            conn_end(c, session_is_quit(line, len) ? "quit" : "eof");
+            rc = conn_reply(s, c, SESSION_LAST_LINE, line, len,
+                            session_is_quit(line, len) ? "quit" : "eof");
         } else if (got == SOCK_LINE_EOF) {
             c->peer_eof = 1;
-            session_respond(SESSION_EOF, NULL, 0, s->cfg->max_line,
-                            c->errline, sizeof c->errline, &r);
-            conn_end(c, "eof");
-        } else if (got == SOCK_LINE_TOO_LONG) {
-            session_respond(SESSION_TOO_LONG, NULL, 0, s->cfg->max_line,
-                            c->errline, sizeof c->errline, &r);
-            conn_end(c, "line too long");
-        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            return 0;
+            rc = conn_reply(s, c, SESSION_EOF, NULL, 0, "eof");
         } else {
-            c->why = "reset";
-            return -1;
+            rc = conn_reply(s, c, SESSION_TOO_LONG, NULL, 0, "line too long");
         }
-        if (r.len > 0 && conn_send(c, r.data, r.len, out_room(s)) == -1)
-            return -1;
         /* A queued reply stops reading; lines may wait in the reader. */
         if (conn_pending(c))
             c->more = 1;
     }
-    return 0;
+    reader_put(c);
+    return rc;
 }
 
 /* Read and drop what a half-closed peer still sends. */
@@ -230,45 +301,89 @@ static int conn_drain(struct conn *c)
 }
 
 static int add_conn(struct server *s, int fd, const struct sockaddr *sa,
-                    socklen_t salen)
+                    socklen_t salen, long long now)
 {
     struct conn *c;
 
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 16;
-        struct conn **cs = realloc(s->conns, cap * sizeof *cs);
-        struct pollfd *p = realloc(s->pfd, (cap + 1) * sizeof *p);
+        struct conn **cs = realloc(s->conns, cap * sizeof(struct conn *));
+        struct pollfd *p;
 
-        if (cs != NULL)
-            s->conns = cs;
-        if (p != NULL)
-            s->pfd = p;
-        if (cs == NULL || p == NULL)
+        if (cs == NULL)
             return -1;
+        s->conns = cs;
+        p = realloc(s->pfd, (cap + 1) * sizeof *p);
+        if (p == NULL)
+            return -1;
+        s->pfd = p;
         s->cap = cap;
     }
     c = calloc(1, sizeof *c);
     if (c == NULL)
         return -1;
-    c->rd.buf = malloc(s->cfg->max_line);
-    c->out = malloc(out_room(s));
-    if (c->rd.buf == NULL || c->out == NULL) {
-        free(c->rd.buf);
-        free(c->out);
-        free(c);
-        return -1;
-    }
-    sock_line_reader_init(&c->rd, c->rd.buf, s->cfg->max_line);
     c->fd = fd;
     c->state = C_OPEN;
+    c->deadline = s->cfg->idle_ms > 0 ? now + s->cfg->idle_ms : 0;
     if (sock_addr_text(sa, salen, c->peer, sizeof c->peer) == -1)
         strcpy(c->peer, "?");
     s->conns[s->n++] = c;
     say(s, "connected", c);
-    if (conn_send(c, SESSION_WELCOME, sizeof SESSION_WELCOME - 1,
-                  out_room(s)) == -1)
-        c->state = C_CLOSING;   /* gone already: flush fails, it is freed */
+    if (conn_send(s, c, SESSION_WELCOME, sizeof SESSION_WELCOME - 1) == -1)
+        c->state = C_CLOSING;  /* gone already: freed on its next turn */
     return 0;
+}
+
+/* Tell a connection we cannot serve that we are busy, and close it now.
+ * It is not drained: holding it would hold the descriptor we lack. */
+static void turn_away(int fd)
+{
+    struct session_reply r;
+
+    session_respond(SESSION_FULL, NULL, 0, 0, NULL, 0, &r);
+    sock_set_nonblock(fd, 1);
+    sock_write(fd, r.data, r.len);
+    shutdown(fd, SHUT_WR);
+    sock_close(fd);
+}
+
+/* The spare descriptor: any cheap file will do. */
+static int open_reserve(void)
+{
+    int fd = open("/dev/null", O_RDONLY);
+
+    if (fd >= 0)
+        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);   /* best effort */
+    return fd;
+}
+
+/*
+ * Out of descriptors (EMFILE/ENFILE): the listener stays readable while
+ * the client waits in the queue, so a plain loop would spin.  As libuv
+ * and libev advise: give up the spare descriptor kept for this, accept
+ * the client, tell it we are busy, close it, and take the spare again.
+ * If even that fails, stop polling the listener for a moment.
+ */
+static void out_of_descriptors(struct server *s, int err, long long now)
+{
+    if (now - s->emfile_said >= 1000) {   /* say so once a second at most */
+        fprintf(s->cfg->log, "tcp-server: accept: %s: turning clients away\n",
+                strerror(err));
+        s->emfile_said = now;
+    }
+    if (s->reserve >= 0) {
+        int fd;
+
+        close(s->reserve);
+        s->reserve = -1;
+        fd = sock_accept(s->lfd, NULL, NULL);
+        if (fd >= 0)
+            turn_away(fd);
+        s->reserve = open_reserve();
+        if (fd >= 0 && s->reserve >= 0)
+            return;
+    }
+    s->accept_paused_until = now + ACCEPT_PAUSE_MS;
 }
 
 static void accept_clients(struct server *s, long long now)
@@ -281,21 +396,20 @@ static void accept_clients(struct server *s, long long now)
         int fd = sock_accept(s->lfd, (struct sockaddr *)&ss, &len);
 
         if (fd == -1) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-                errno == ENOMEM) {
-                /* Out of descriptors or memory: the pending client stays
-                 * queued; pause instead of spinning on a ready listener. */
-                fprintf(s->cfg->log, "tcp-server: accept: %s\n",
-                        strerror(errno));
+            if (errno == EMFILE || errno == ENFILE)
+                out_of_descriptors(s, errno, now);
+            else if (errno == ENOBUFS || errno == ENOMEM)
                 s->accept_paused_until = now + ACCEPT_PAUSE_MS;
-            }
             return;   /* EAGAIN: nobody else waiting */
         }
+        if (s->n >= s->cfg->max_clients) {
+            turn_away(fd);
+            continue;
+        }
         if (sock_set_nonblock(fd, 1) == -1 ||
-            add_conn(s, fd, (struct sockaddr *)&ss, len) == -1) {
-            fprintf(s->cfg->log, "tcp-server: accept: %s\n",
-                    strerror(errno));
-            sock_close(fd);
+            add_conn(s, fd, (struct sockaddr *)&ss, len, now) == -1) {
+            fprintf(s->cfg->log, "tcp-server: accept: %s\n", strerror(errno));
+            turn_away(fd);
             continue;
         }
         if (s->cfg->once && ++s->served == 1) {
@@ -318,12 +432,10 @@ static void begin_stop(struct server *s)
     for (i = 0; i < s->n; i++) {
         struct conn *c = s->conns[i];
 
-        if (c->state != C_OPEN)
-            continue;
-        conn_end(c, "server shutting down");
-        if (conn_send(c, SESSION_SHUTDOWN, sizeof SESSION_SHUTDOWN - 1,
-                      out_room(s)) == -1)
-            c->state = C_CLOSING;
+        if (c->state == C_OPEN &&
+            conn_reply(s, c, SESSION_STOPPING, NULL, 0,
+                       "server shutting down") == -1)
+            c->state = C_CLOSING;   /* its flush fails: freed next turn */
     }
 }
 
@@ -336,11 +448,16 @@ static int conn_step(struct server *s, struct conn *c, short rev,
         return -1;
     if (c->state == C_OPEN && !conn_pending(c) &&
         ((rev & (POLLIN | POLLERR | POLLHUP)) || c->more) &&
-        conn_read(s, c) == -1)
+        conn_read(s, c, now) == -1)
+        return -1;
+    if (c->state == C_OPEN && s->cfg->idle_ms > 0 && now >= c->deadline &&
+        conn_reply(s, c, SESSION_IDLE_OUT, NULL, 0, "idle timeout") == -1)
         return -1;
     if (c->state == C_CLOSING && !conn_pending(c) &&
         conn_half_close(c, now) == -1)
         return -1;
+    if (c->state == C_CLOSING && now >= c->deadline)
+        return -1;   /* it would not read our last words */
     if (c->state == C_DRAIN &&
         (((rev & (POLLIN | POLLERR | POLLHUP)) && conn_drain(c) == -1) ||
          now >= c->deadline))
@@ -348,8 +465,57 @@ static int conn_step(struct server *s, struct conn *c, short rev,
     return 0;
 }
 
+/* Lower *timeout to reach `deadline` (poll's -1 means none yet). */
+static void wake_by(int *timeout, long long deadline, long long now)
+{
+    long long left = deadline - now;
+    int t = left <= 0 ? 0 : left > 60000 ? 60000 : (int)left;
+
+    if (*timeout < 0 || t < *timeout)
+        *timeout = t;
+}
+
+/* Fill the poll set; returns the number of entries and the timeout. */
+static nfds_t prepare_poll(struct server *s, long long now, long long stop_at,
+                           size_t *first, int *timeout)
+{
+    nfds_t np = 0;
+    size_t i;
+
+    *timeout = -1;
+    *first = 0;
+    if (s->lfd >= 0) {
+        if (now >= s->accept_paused_until) {
+            s->pfd[0].fd = s->lfd;
+        } else {
+            s->pfd[0].fd = -1;   /* poll ignores negative descriptors */
+            wake_by(timeout, s->accept_paused_until, now);
+        }
+        s->pfd[0].events = POLLIN;
+        s->pfd[0].revents = 0;
+        np = *first = 1;
+    }
+    for (i = 0; i < s->n; i++) {
+        struct conn *c = s->conns[i];
+        struct pollfd *p = &s->pfd[*first + i];
+
+        p->fd = c->fd;
+        p->events = (short)(conn_pending(c) ? POLLOUT
+                            : c->state != C_CLOSING ? POLLIN : 0);
+        p->revents = 0;
+        if (c->more || (c->state == C_CLOSING && !conn_pending(c)))
+            *timeout = 0;
+        if (c->state != C_OPEN || s->cfg->idle_ms > 0)
+            wake_by(timeout, c->deadline, now);
+        np++;
+    }
+    if (stop_at >= 0)
+        wake_by(timeout, stop_at, now);
+    return np;
+}
+
 int server_run(int lfd, const struct server_config *cfg,
-               volatile sig_atomic_t *stop)
+               const volatile sig_atomic_t *stop)
 {
     struct server s;
     long long stop_at = -1;
@@ -358,22 +524,20 @@ int server_run(int lfd, const struct server_config *cfg,
     memset(&s, 0, sizeof s);
     s.cfg = cfg;
     s.lfd = lfd;
-    if (sock_set_nonblock(lfd, 1) == -1) {
-        fprintf(cfg->log, "tcp-server: listening socket: %s\n",
-                strerror(errno));
-        sock_close(lfd);
-        return 1;
-    }
+    s.emfile_said = -1000000;
+    s.reserve = open_reserve();
     s.pfd = malloc(sizeof *s.pfd);
-    if (s.pfd == NULL) {
-        sock_close(lfd);
-        return 1;
+    if (s.pfd == NULL || sock_set_nonblock(lfd, 1) == -1) {
+        fprintf(cfg->log, "tcp-server: %s\n", strerror(errno));
+        rc = 1;
+        goto out;
     }
 
     while (s.lfd >= 0 || s.n > 0) {
-        long long now = now_ms();
-        int timeout = -1, ready;
-        size_t i, np = 0, first = 0;
+        long long now = s.now = now_ms();
+        int timeout, ready;
+        size_t i, first;
+        nfds_t np;
 
         if (*stop && stop_at < 0) {
             begin_stop(&s);
@@ -382,45 +546,9 @@ int server_run(int lfd, const struct server_config *cfg,
         if (stop_at >= 0 && now >= stop_at)
             break;
 
-        if (s.lfd >= 0) {
-            if (now >= s.accept_paused_until) {
-                s.pfd[0].fd = s.lfd;
-                s.pfd[0].events = POLLIN;
-            } else {
-                s.pfd[0].fd = -1;   /* poll ignores negative descriptors */
-                timeout = (int)(s.accept_paused_until - now);
-            }
-            np = first = 1;
-        }
-        for (i = 0; i < s.n; i++) {
-            struct conn *c = s.conns[i];
-            short ev = 0;
-
-            if (conn_pending(c))
-                ev = POLLOUT;
-            else if (c->state != C_CLOSING)
-                ev = POLLIN;
-            if (c->more || (c->state == C_CLOSING && !conn_pending(c)))
-                timeout = 0;
-            if (c->state == C_DRAIN) {
-                long long left = c->deadline - now;
-                int t = left > 0 ? (int)left : 0;
-                if (timeout < 0 || t < timeout)
-                    timeout = t;
-            }
-            s.pfd[first + i].fd = c->fd;
-            s.pfd[first + i].events = ev;
-            s.pfd[first + i].revents = 0;
-            np++;
-        }
-        if (stop_at >= 0) {
-            int t = (int)(stop_at - now);
-            if (timeout < 0 || t < timeout)
-                timeout = t;
-        }
-
+        np = prepare_poll(&s, now, stop_at, &first, &timeout);
         fflush(cfg->out);
-        ready = poll(s.pfd, (nfds_t)np, timeout);
+        ready = poll(s.pfd, np, timeout);
         if (ready == -1) {
             if (errno == EINTR)
                 continue;   /* a signal: the loop top checks *stop */
@@ -428,7 +556,7 @@ int server_run(int lfd, const struct server_config *cfg,
             rc = 1;
             break;
         }
-        now = now_ms();
+        now = s.now = now_ms();
 
         /* Walk backwards: conn_free() moves the last one into slot i. */
         for (i = s.n; i-- > 0;) {
@@ -439,10 +567,13 @@ int server_run(int lfd, const struct server_config *cfg,
             accept_clients(&s, now);
     }
 
+out:
     while (s.n > 0)
         conn_free(&s, s.n - 1);
     if (s.lfd >= 0)
         sock_close(s.lfd);
+    if (s.reserve >= 0)
+        close(s.reserve);
     fflush(cfg->out);
     free(s.conns);
     free(s.pfd);

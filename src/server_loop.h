@@ -13,6 +13,8 @@
 
 struct server_config {
     size_t max_line;  /* longest line accepted, '\n' included */
+    size_t max_clients; /* sessions at once; more are told "busy" */
+    long idle_ms;     /* cut a client silent this long; 0: never */
     int once;         /* serve one client, then return */
     int quiet;        /* no connect/disconnect lines on log */
     FILE *out;        /* where received lines are shown (stdout) */
@@ -27,6 +29,6 @@ struct server_config {
  * was reported on cfg->log.
  */
 int server_run(int lfd, const struct server_config *cfg,
-               volatile sig_atomic_t *stop);
+               const volatile sig_atomic_t *stop);
 
 #endif /* SERVER_LOOP_H */

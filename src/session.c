@@ -51,6 +51,21 @@ void session_respond(enum session_event ev, const char *line, size_t len,
     case SESSION_EOF:
         out->end = 1;
         break;
+    case SESSION_IDLE_OUT:
+        out->data = SESSION_IDLE;
+        out->len = sizeof SESSION_IDLE - 1;
+        out->end = 1;
+        break;
+    case SESSION_STOPPING:
+        out->data = SESSION_SHUTDOWN;
+        out->len = sizeof SESSION_SHUTDOWN - 1;
+        out->end = 1;
+        break;
+    case SESSION_FULL:
+        out->data = SESSION_BUSY;
+        out->len = sizeof SESSION_BUSY - 1;
+        out->end = 1;
+        break;
     case SESSION_TOO_LONG: {
         int n = snprintf(errbuf, errsize,
                          "error: line too long (max %zu bytes)\n", max_line);

@@ -11,6 +11,9 @@
  *   EOF             -> the last unterminated line echoed (unless it is
  *                      quit), then the session ends
  *   too long a line -> "error: line too long (max N bytes)\n", ends
+ *   silent too long -> "error: idle timeout\n", ends
+ *   server stopping -> "error: server shutting down\n", ends
+ *   too many clients-> "error: server busy\n", ends at once
  *
  * SPDX-License-Identifier: MIT
  */
@@ -19,15 +22,20 @@
 
 #include <stddef.h>
 
-#define SESSION_WELCOME "welcome!\n"
+#define SESSION_WELCOME  "welcome!\n"
 #define SESSION_SHUTDOWN "error: server shutting down\n"
+#define SESSION_IDLE     "error: idle timeout\n"
+#define SESSION_BUSY     "error: server busy\n"
 
 /* What happened on one connection. */
 enum session_event {
     SESSION_LINE,      /* a whole line, '\n' included */
     SESSION_LAST_LINE, /* the peer closed after this unterminated line */
     SESSION_EOF,       /* the peer closed; nothing held */
-    SESSION_TOO_LONG   /* max_line bytes came without '\n' */
+    SESSION_TOO_LONG,  /* max_line bytes came without '\n' */
+    SESSION_IDLE_OUT,  /* the peer was silent past the idle timeout */
+    SESSION_STOPPING,  /* the server is shutting down (SIGINT, SIGTERM) */
+    SESSION_FULL       /* a connection beyond the client limit */
 };
 
 /* What to send back, and whether the session ends after it. */

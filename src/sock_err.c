@@ -23,10 +23,10 @@ void sock_err_text(struct sock_err *why, const char *step, const char *what,
 void sock_err_addr(struct sock_err *why, const char *step,
                    const struct sockaddr *sa, socklen_t salen, int err)
 {
-    char where[SOCK_ADDR_TEXT_MAX] = "";
-    char reason[128];
-
     if (why != NULL) {
+        char where[SOCK_ADDR_TEXT_MAX] = "";
+        char reason[128];
+
         if (sa != NULL && sock_addr_text(sa, salen, where, sizeof where) == -1)
             snprintf(where, sizeof where, "(%s address)",
                      sock_family_name(sa->sa_family));

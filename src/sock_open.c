@@ -155,11 +155,11 @@ static int wait_connected(int fd, int timeout_ms)
 {
     long long deadline = now_ms() + timeout_ms;
     struct pollfd p;
-    int err = 0, r;
+    int err = 0;
     socklen_t len = sizeof err;
 
     for (;;) {
-        int wait = -1;
+        int wait = -1, r;
 
         if (timeout_ms >= 0) {
             long long left = deadline - now_ms();

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "libsock.h"
@@ -26,10 +27,32 @@ static void on_signal(int sig)
     stop = 1;   /* the loop sees it when poll() returns EINTR */
 }
 
+/*
+ * Every client is a descriptor.  Raise the soft open-file limit to what
+ * --max-clients needs (plus the listener, stdio and a spare), up to the
+ * hard limit, and say so if even that is too low.
+ */
+static void raise_fd_limit(size_t max_clients)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)max_clients + 16;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= need)
+        return;
+    rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need
+                      ? rl.rlim_max : need;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur < need)
+        fprintf(stderr,
+                "tcp-server: open-file limit is %llu: fewer than --max-clients %zu "
+                "clients can be served at once; the rest are told the server is busy\n",
+                (unsigned long long)rl.rlim_cur, max_clients);
+}
+
 static void usage(FILE *f)
 {
-    fputs("usage: tcp-server [-4|-6] [-b ADDR] [--once] [--max-line BYTES]\n"
-          "                  [-q|--quiet] [-h|--help] [-V|--version] [PORT]\n"
+    fputs("usage: tcp-server [-4|-6] [-b ADDR] [--once] [--max-clients N]\n"
+          "                  [--max-line BYTES] [--idle-timeout SEC] [-q|--quiet]\n"
+          "                  [-h|--help] [-V|--version] [PORT]\n"
           "\n"
           "Answer every client with \"welcome!\", then echo each line it\n"
           "sends until it sends \"quit\".\n"
@@ -38,7 +61,9 @@ static void usage(FILE *f)
           "  -4, -6            IPv4 only, IPv6 only (default: both)\n"
           "  -b, --bind ADDR   listen on one address only (name or literal)\n"
           "  --once            serve one client, then exit (as the article's server)\n"
+          "  --max-clients N   clients at once; more are told \"server busy\" (default 1024)\n"
           "  --max-line BYTES  longest line accepted, newline included (default 8192)\n"
+          "  --idle-timeout SEC  close a client silent this long (default 300; 0: never)\n"
           "  -q, --quiet       do not report connects and disconnects\n"
           "  -h, --help        show this help\n"
           "  -V, --version     show the version\n", f);
@@ -78,6 +103,7 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);   /* no SA_RESTART: poll() must wake */
     sigaction(SIGTERM, &sa, NULL);
 
+    raise_fd_limit(a.max_clients);
     lfd = sock_listen_on(a.bind, a.port, a.family, BACKLOG, &why);
     if (lfd == -1) {
         fprintf(stderr, "tcp-server: %s\n", why.msg);
@@ -93,6 +119,8 @@ int main(int argc, char **argv)
     fflush(stderr);
 
     cfg.max_line = a.max_line;
+    cfg.max_clients = a.max_clients;
+    cfg.idle_ms = a.idle_timeout * 1000;
     cfg.once = a.once;
     cfg.quiet = a.quiet;
     cfg.out = stdout;

@@ -385,6 +385,11 @@ static void bad_arguments(void **state)
         { "--max-line", "abc", "'--max-line'" },
         { "--max-line", NULL, "'--max-line' needs a value" },
         { "1", "2", "one PORT" },
+        { "--max-clients", "0", "'--max-clients'" },
+        { "--max-clients", "many", "'--max-clients'" },
+        { "--idle-timeout", "-1", "'--idle-timeout'" },
+        { "--idle-timeout", "86401", "'--idle-timeout'" },
+        { "--idle-timeout", NULL, "'--idle-timeout' needs a value" },
     };
     size_t i;
 

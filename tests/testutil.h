@@ -69,6 +69,15 @@ int connect_port(const char *host, int port);
 /* A port nobody listens on right now (bound once by the kernel, released). */
 int free_port(void);
 
+/* Resident memory of a process in KiB (VmRSS), or -1. */
+long proc_rss_kb(pid_t pid);
+
+/* CPU time (user + system) a process has used, in milliseconds, or -1. */
+long proc_cpu_ms(pid_t pid);
+
+/* Close fd with a reset (RST) instead of FIN: SO_LINGER with 0 time. */
+void close_with_reset(int fd);
+
 /* Milliseconds on a monotonic clock. */
 long long ms_now(void);
 
