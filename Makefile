@@ -55,7 +55,7 @@ TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 MAN1 := $(wildcard docs/*.1)
 MAN3 := $(wildcard docs/*.3)
 
-.PHONY: all test demo install uninstall clean
+.PHONY: all test demo install uninstall clean check fuzz
 .SECONDARY:
 
 all: $(LIB) $(PROGRAMS)
@@ -107,6 +107,61 @@ test: $(TESTS)
 	done; \
 	if [ -n "$$failed" ]; then echo "FAILED suites:$$failed"; exit 1; fi; \
 	echo "All test suites passed."
+
+# make check: the whole suite under AddressSanitizer and
+# UndefinedBehaviorSanitizer (memory and CPU bounds are not asserted there:
+# TCP_SANITIZED), the exchange under valgrind memcheck, and the static
+# analysers on the product's sources.
+SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined
+CPPCHECK_FLAGS = -q --std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc \
+                 --enable=warning,style,performance,portability \
+                 --inline-suppr --error-exitcode=1
+# cert-err33-c (unchecked printf) is left out: a failed message to
+# stderr has nowhere better to be reported.
+TIDY_CHECKS = -*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,cert-err34-c,misc-redundant-expression,performance-*,portability-*
+
+check: all
+	$(MAKE) B=$(B)/asan CFLAGS='$(SAN_FLAGS)' LDFLAGS='$(SAN_FLAGS)' all
+	TCP_SANITIZED=1 TCP_BIN_DIR=$(B)/asan ASAN_OPTIONS=detect_leaks=1 \
+	  $(MAKE) B=$(B)/asan CFLAGS='$(SAN_FLAGS)' LDFLAGS='$(SAN_FLAGS)' test
+	sh tests/valgrind-exchange.sh $(B)
+	cppcheck $(CPPCHECK_FLAGS) src include
+	clang-tidy -quiet --checks='$(TIDY_CHECKS)' --warnings-as-errors='*' \
+	  $(wildcard src/*.c) -- -std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc
+	@echo "make check: sanitizers, valgrind, cppcheck and clang-tidy all clean."
+
+# make fuzz: libFuzzer (clang) on the line framer with the exchange, and
+# on both command lines, FUZZ_SECONDS each, from the seeds in tests/fuzz.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=undefined
+FUZZ_LINES_SRCS := tests/fuzz/fuzz_lines.c src/sock_io.c src/sock_calls.c \
+                   src/sock_trace.c src/session.c src/escape.c
+FUZZ_ARGS_SRCS  := tests/fuzz/fuzz_args.c src/args.c src/server_args.c \
+                   src/client_args.c
+
+$(B)/fuzz/fuzz_lines: $(FUZZ_LINES_SRCS) | $(B)/fuzz
+	$(FUZZ_CC) -std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(FUZZ_FLAGS) \
+	  -o $@ $(FUZZ_LINES_SRCS) -Wl,--wrap=recv
+
+$(B)/fuzz/fuzz_args: $(FUZZ_ARGS_SRCS) | $(B)/fuzz
+	$(FUZZ_CC) -std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(FUZZ_FLAGS) \
+	  -o $@ $(FUZZ_ARGS_SRCS)
+
+$(B)/fuzz:
+	mkdir -p $@
+
+fuzz: $(B)/fuzz/fuzz_lines $(B)/fuzz/fuzz_args
+	@for t in lines args; do \
+		mkdir -p $(B)/fuzz/corpus-$$t; \
+		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+		$(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=5 \
+		  -print_final_stats=1 $(B)/fuzz/corpus-$$t tests/fuzz/corpus/$$t \
+		  2>$(B)/fuzz/fuzz_$$t.log || { tail -40 $(B)/fuzz/fuzz_$$t.log; exit 1; }; \
+		grep -E '^stat::number_of_executed_units|^stat::peak_rss' $(B)/fuzz/fuzz_$$t.log; \
+	done
 
 # The article's exchange in one terminal, both sides labelled.
 demo: $(PROGRAMS)

@@ -1,0 +1,83 @@
+/*
+ * fuzz_args.c - libFuzzer target for both programs' command lines
+ * (args.c, server_args.c, client_args.c).  The input is split at NUL
+ * bytes into argv; the first byte picks tcp-server (even) or tcp-client
+ * (odd).  Whatever the words, parsing must not crash, a usage error must
+ * explain itself, and an accepted command line must hold values in range.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "args.h"
+#include "client_args.h"
+#include "server_args.h"
+
+#define MAX_ARGS 16
+
+static int port_ok(const char *p, long lo)
+{
+    long n;
+
+    return args_number(p, lo, 65535, &n) == 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *copy, *argv[MAX_ARGS + 2], err[200];
+    int argc = 1, server;
+    size_t i, start;
+
+    if (size < 1)
+        return 0;
+    server = data[0] % 2 == 0;
+    copy = malloc(size);           /* data[1..] plus a final NUL */
+    if (copy == NULL)
+        return 0;
+    memcpy(copy, data + 1, size - 1);
+    copy[size - 1] = '\0';
+    argv[0] = server ? "tcp-server" : "tcp-client";
+    for (i = 0, start = 0; i < size && argc <= MAX_ARGS; i++) {
+        if (copy[i] == '\0') {
+            argv[argc++] = copy + start;
+            start = i + 1;
+            if (start >= size)
+                break;
+        }
+    }
+    argv[argc] = NULL;
+    err[0] = '\0';
+
+    if (server) {
+        struct server_args a;
+        enum args_result r = server_args_parse(argc, argv, &a, err, sizeof err);
+
+        if (r == ARGS_USAGE && (err[0] == '\0' || memchr(err, '\0', sizeof err) == NULL))
+            abort();
+        if (r == ARGS_RUN &&
+            (!port_ok(a.port, 0) || a.max_line < 8 || a.max_line > 1048576 ||
+             a.max_clients < 1 || a.max_clients > SERVER_MAX_MAX_CLIENTS ||
+             a.idle_timeout < 0 || a.idle_timeout > 86400 ||
+             (a.family != 0 && a.family != AF_INET && a.family != AF_INET6) ||
+             (a.bind != NULL && a.bind[0] == '\0')))
+            abort();
+    } else {
+        struct client_args a;
+        enum args_result r = client_args_parse(argc, argv, &a, err, sizeof err);
+
+        if (r == ARGS_USAGE && (err[0] == '\0' || memchr(err, '\0', sizeof err) == NULL))
+            abort();
+        if (r == ARGS_RUN &&
+            (!port_ok(a.port, 1) || a.host[0] == '\0' || a.timeout_s < 0 ||
+             a.timeout_s > 2000000 ||
+             (a.family != 0 && a.family != AF_INET && a.family != AF_INET6)))
+            abort();
+    }
+    free(copy);
+    return 0;
+}

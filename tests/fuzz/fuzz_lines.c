@@ -1,0 +1,128 @@
+/*
+ * fuzz_lines.c - libFuzzer target for the line framer (sock_read_line)
+ * and the exchange (session.c, escape.c): arbitrary bytes, cut into
+ * arbitrary reads, must come out as the same bytes, framed within the
+ * limit, echoed exactly, and shown without a single control byte.
+ *
+ * Input: byte 0 picks the line limit (8..135), byte 1 seeds the sizes of
+ * the reads, the rest is what the peer sends.  recv() is --wrap'ed to
+ * hand those bytes out.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "libsock.h"
+#include "escape.h"
+#include "session.h"
+
+static const uint8_t *feed;
+static size_t feed_len, feed_pos;
+static unsigned rng;
+
+ssize_t __wrap_recv(int fd, void *buf, size_t len, int flags);
+
+ssize_t __wrap_recv(int fd, void *buf, size_t len, int flags)
+{
+    size_t n;
+
+    (void)fd;
+    (void)flags;
+    if (feed_pos == feed_len)
+        return 0;                             /* the peer closed */
+    rng = rng * 1103515245u + 12345u;
+    n = 1 + (rng >> 16) % 64;                 /* 1..64 bytes a read */
+    if (n > len)
+        n = len;
+    if (n > feed_len - feed_pos)
+        n = feed_len - feed_pos;
+    memcpy(buf, feed + feed_pos, n);
+    feed_pos += n;
+    return (ssize_t)n;
+}
+
+/* What the server shows must hold no byte below 0x20 and no DEL. */
+static void check_shown(const char *line, size_t len)
+{
+    char *out = NULL;
+    size_t out_len = 0, i;
+    FILE *f = open_memstream(&out, &out_len);
+
+    if (f == NULL)
+        abort();
+    escape_write(f, line, len);
+    fclose(f);
+    for (i = 0; i < out_len; i++)
+        if ((unsigned char)out[i] < 0x20 || (unsigned char)out[i] == 0x7f)
+            abort();
+    free(out);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char buf[136], errline[80];
+    struct sock_line_reader lr;
+    struct session_quit q;
+    size_t cap, seen = 0, turns;
+
+    if (size < 2)
+        return 0;
+    cap = 8 + data[0] % 128;
+    rng = data[1];
+    feed = data + 2;
+    feed_len = size - 2;
+    feed_pos = 0;
+    memset(&q, 0, sizeof q);
+    sock_line_reader_init(&lr, buf, cap);
+
+    for (turns = 0; turns <= feed_len + 1; turns++) {
+        const char *line;
+        size_t len;
+        ssize_t r = sock_read_line(-1, &lr, &line, &len);
+        struct session_reply rep;
+
+        if (r == SOCK_LINE_EOF)
+            break;
+        if (r == SOCK_LINE_ERROR)
+            abort();                          /* the fake recv never fails */
+        /* Every piece is the next stretch of the stream, within the limit. */
+        if (len == 0 || len > cap || seen + len > feed_len ||
+            memcmp(line, feed + seen, len) != 0)
+            abort();
+        seen += len;
+        if (r > 0) {
+            if ((size_t)r != len || line[len - 1] != '\n' ||
+                memchr(line, '\n', len - 1) != NULL)
+                abort();
+            session_respond(SESSION_LINE, line, len, cap, errline,
+                            sizeof errline, &rep);
+            /* The client's quit finder agrees with the server's. */
+            if ((session_find_quit(&q, line, len) == len) !=
+                session_is_quit(line, len))
+                abort();
+            if (session_is_quit(line, len)
+                    ? rep.len != 0 || !rep.end
+                    : rep.len != len || rep.data != line || rep.end)
+                abort();
+        } else if (r == SOCK_LINE_TOO_LONG) {
+            if (len != cap || memchr(line, '\n', len) != NULL)
+                abort();
+            memset(&q, 0, sizeof q);          /* the line is dropped */
+        } else if (r == SOCK_LINE_PARTIAL) {
+            if (len >= cap || memchr(line, '\n', len) != NULL)
+                abort();
+        } else {
+            abort();
+        }
+        check_shown(line, len);
+    }
+    if (seen != feed_len)
+        abort();                              /* bytes lost or invented */
+    return 0;
+}

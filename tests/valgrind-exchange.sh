@@ -1,0 +1,55 @@
+#!/bin/sh
+# valgrind-exchange.sh - the article's exchange with both programs under
+# valgrind memcheck (make check): a full session, an EOF with a partial
+# line, a too long line, then SIGTERM with a client connected.  Fails on
+# any memcheck error or leak, or on a wrong byte.
+# Usage: tests/valgrind-exchange.sh BUILD_DIR
+# SPDX-License-Identifier: MIT
+set -u
+B=${1:-build}
+VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible"
+tmp=$(mktemp -d) || exit 1
+spid=""
+cleanup() {
+    [ -n "$spid" ] && kill -9 "$spid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() { echo "valgrind-exchange: FAILED: $*"; cat "$tmp/server.err"; exit 1; }
+
+$VG "$B/tcp-server" --max-line 32 0 >"$tmp/server.out" 2>"$tmp/server.err" &
+spid=$!
+i=0
+port=""
+while [ $i -lt 100 ] && [ -z "$port" ]; do
+    port=$(sed -n 's/^listening on .*:\([0-9][0-9]*\)$/\1/p' "$tmp/server.err")
+    [ -z "$port" ] && sleep 0.1
+    i=$((i + 1))
+done
+[ -n "$port" ] || fail "server did not start"
+
+client() {   # client INPUT EXPECTED
+    printf "$1" | $VG "$B/tcp-client" 127.0.0.1 "$port" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [ $rc = 0 ] || fail "client exit $rc: $(cat "$tmp/err")"
+    printf "$2" | cmp -s - "$tmp/out" || fail "client got '$(cat "$tmp/out")'"
+}
+client 'hello\n你好\nquit\n' 'welcome!\nhello\n你好\n'
+client 'one\ntwo' 'welcome!\none\ntwo'
+client 'this line is much longer than 32 bytes\n' 'welcome!\nerror: line too long (max 32 bytes)\n'
+
+# A client still connected when the server is told to stop.
+( sleep 2; echo late ) | $VG "$B/tcp-client" 127.0.0.1 "$port" >"$tmp/out" 2>"$tmp/err" &
+cpid=$!
+sleep 1
+kill -TERM "$spid"
+wait "$spid"
+rc=$?
+spid=""
+[ $rc = 0 ] || fail "server exit $rc (99: memcheck errors)"
+wait "$cpid"
+rc=$?
+[ $rc = 0 ] || fail "client exit $rc at shutdown: $(cat "$tmp/err")"
+printf 'welcome!\nerror: server shutting down\n' | cmp -s - "$tmp/out" ||
+    fail "shutdown notice missing: '$(cat "$tmp/out")'"
+echo "valgrind-exchange: both programs clean under memcheck"
