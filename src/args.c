@@ -121,6 +121,16 @@ int args_next(struct args_iter *it, const struct args_opt *opts,
     return next_short(it, opts, value, err, errsize);
 }
 
+int args_family(int *family, int want, char *err, size_t errsize)
+{
+    if (*family != 0 && *family != want) {   /* 0 is AF_UNSPEC */
+        snprintf(err, errsize, "options '-4' and '-6' exclude each other");
+        return -1;
+    }
+    *family = want;
+    return 0;
+}
+
 int args_number(const char *s, long min, long max, long *out)
 {
     char *end;

@@ -44,6 +44,13 @@ int args_next(struct args_iter *it, const struct args_opt *opts,
               const char **value, char *err, size_t errsize);
 
 /*
+ * args_family - -4 or -6 was given: pin *family to `want` (AF_INET or
+ * AF_INET6).  Repeating one is fine; giving both is a usage error.
+ * Returns 0, or -1 with the reason in err.
+ */
+int args_family(int *family, int want, char *err, size_t errsize);
+
+/*
  * args_number - read a whole decimal number in [min, max] from s.
  * Returns 0, or -1 if s is empty, has other characters or is out of range.
  */

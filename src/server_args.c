@@ -51,12 +51,9 @@ enum args_result server_args_parse(int argc, char **argv,
             return ARGS_USAGE;
         case OPT_4:
         case OPT_6:
-            if (a->family != 0 &&
-                a->family != (id == OPT_4 ? AF_INET : AF_INET6)) {
-                snprintf(err, errsize, "options '-4' and '-6' exclude each other");
+            if (args_family(&a->family, id == OPT_4 ? AF_INET : AF_INET6,
+                            err, errsize) == -1)
                 return ARGS_USAGE;
-            }
-            a->family = id == OPT_4 ? AF_INET : AF_INET6;
             break;
         case OPT_BIND:
             if (v[0] == '\0') {
