@@ -55,7 +55,7 @@ TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 MAN1 := $(wildcard docs/*.1)
 MAN3 := $(wildcard docs/*.3)
 
-.PHONY: all test demo install uninstall clean check fuzz
+.PHONY: all test demo install uninstall clean check fuzz FORCE
 .SECONDARY:
 
 all: $(LIB) $(PROGRAMS)
@@ -63,13 +63,20 @@ all: $(LIB) $(PROGRAMS)
 $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
-$(B)/tcp-server: $(SERVER_OBJS) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/tcp-server: $(SERVER_OBJS) $(LIB) $(B)/.flags
+	$(CC) $(LDFLAGS) -o $@ $(SERVER_OBJS) $(LIB) $(LDLIBS)
 
-$(B)/tcp-client: $(CLIENT_OBJS) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/tcp-client: $(CLIENT_OBJS) $(LIB) $(B)/.flags
+	$(CC) $(LDFLAGS) -o $@ $(CLIENT_OBJS) $(LIB) $(LDLIBS)
 
-$(B)/obj/%.o: src/%.c | $(B)/obj
+# Everything is rebuilt when the compiler or any user flag changes, so a
+# sanitizer build is just "make CFLAGS=... LDFLAGS=...".
+FLAGS_NOW = $(CC) | $(CPPFLAGS) | $(CFLAGS) | $(LDFLAGS) | $(LDLIBS)
+$(B)/.flags: FORCE | $(B)
+	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' >$@
+FORCE:
+
+$(B)/obj/%.o: src/%.c $(B)/.flags | $(B)/obj
 	$(CC) $(CPPFLAGS) $(SOCK_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(TLIB): $(TLIB_OBJS)
@@ -78,17 +85,17 @@ $(TLIB): $(TLIB_OBJS)
 $(TAPP): $(TAPP_OBJS)
 	$(AR) rcs $@ $^
 
-$(B)/tobj/%.o: src/%.c | $(B)/tobj
+$(B)/tobj/%.o: src/%.c $(B)/.flags | $(B)/tobj
 	$(CC) $(CPPFLAGS) $(SOCK_CFLAGS) $(CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
 
-$(B)/tests/%.o: tests/%.c $(B)/.cmocka-ok | $(B)/tests
+$(B)/tests/%.o: tests/%.c $(B)/.cmocka-ok $(B)/.flags | $(B)/tests
 	$(CC) $(CPPFLAGS) $(SOCK_CFLAGS) -Isrc -Itests $(CMOCKA_CFLAGS) $(CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
 
 # Every test links the mocks and both archives (only what it uses is
 # pulled in); integration tests run the real programs, so build them too.
-$(B)/tests/test_%: $(B)/tests/test_%.o $(B)/tests/mock_syscalls.o \
-                   $(B)/tests/testutil.o $(TAPP) $(TLIB) | $(PROGRAMS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(WRAP_LDFLAGS) $(CMOCKA_LIBS) $(LDLIBS)
+TEST_LINK = $(B)/tests/mock_syscalls.o $(B)/tests/testutil.o $(TAPP) $(TLIB)
+$(B)/tests/test_%: $(B)/tests/test_%.o $(TEST_LINK) $(B)/.flags | $(PROGRAMS)
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LINK) $(WRAP_LDFLAGS) $(CMOCKA_LIBS) $(LDLIBS)
 
 # Install cmocka if it is missing (or say how), once per build tree.
 $(B)/.cmocka-ok: tests/ensure-cmocka.sh | $(B)
