@@ -108,7 +108,9 @@ int sock_listen(int fd, int backlog);
  * client arrives unless fd is non-blocking (then EAGAIN/EWOULDBLOCK).
  * Retries by itself on EINTR (a signal interrupted the wait) and on
  * ECONNABORTED (the client left before we took it: wait for the next).
- * See accept(2).
+ * So a blocking caller does not return to notice a signal: programs that
+ * must react to one use non-blocking sockets and poll(), as tcp-server
+ * does.  See accept(2).
  */
 int sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
 
@@ -139,7 +141,8 @@ int sock_connect(int fd, const struct sockaddr *addr, socklen_t addrlen);
  * Returns the number of bytes read (possibly fewer than count: TCP is a
  * byte stream, not messages), 0 when the peer has closed its side (EOF),
  * or -1 with errno set (ECONNRESET, EAGAIN on a non-blocking socket with
- * nothing to read, ...).  Retries by itself on EINTR.  Uses recv(2); see
+ * nothing to read, ...).  Retries by itself on EINTR (so, as with
+ * sock_accept, wait for signals in poll(), not here).  Uses recv(2); see
  * read(2).
  */
 ssize_t sock_read(int fd, void *buf, size_t count);

@@ -18,6 +18,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -39,6 +40,7 @@
 #define ACCEPTS_PER_TURN  16
 #define ACCEPT_PAUSE_MS  100  /* no descriptor even for "busy": wait */
 #define ERRLINE_ROOM      80  /* room for the longest error line */
+#define FIRST_CONN         2  /* poll slots: wake pipe, listener, clients */
 
 enum conn_state { C_OPEN, C_CLOSING, C_DRAIN };
 
@@ -113,14 +115,17 @@ static int conn_pending(const struct conn *c)
     return c->out_off < c->out_len;
 }
 
-/* Send what is queued; -1 if the peer is gone (c->why says how). */
-static int conn_flush(struct conn *c)
+/* Send what is queued; -1 if the peer is gone (c->why says how).  A
+ * peer that takes our bytes is not idle, even while we do not read it. */
+static int conn_flush(struct server *s, struct conn *c)
 {
     while (conn_pending(c)) {
         ssize_t n = sock_write(c->fd, c->out + c->out_off,
                                c->out_len - c->out_off);
         if (n > 0) {
             c->out_off += (size_t)n;
+            if (c->state == C_OPEN && s->cfg->idle_ms > 0)
+                c->deadline = s->now + s->cfg->idle_ms;
             continue;
         }
         if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -165,9 +170,8 @@ static int conn_send(struct server *s, struct conn *c, const char *data,
         }
     }
     /* One reply at a time is queued (reading stops meanwhile), plus at
-     * most the shutdown notice: out_room() holds them. */
-    if (len > out_room(s) - c->out_len)
-        len = out_room(s) - c->out_len;
+     * most one notice that ends the session: out_room() holds them. */
+    assert(len <= out_room(s) - c->out_len);
     memcpy(c->out + c->out_len, data, len);
     c->out_len += len;
     return 0;
@@ -180,6 +184,7 @@ static void conn_end(struct server *s, struct conn *c, const char *why)
     if (c->why == NULL)
         c->why = why;
     c->state = C_CLOSING;
+    c->more = 0;
     c->deadline = s->now + LINGER_MS;
 }
 
@@ -313,7 +318,7 @@ static int add_conn(struct server *s, int fd, const struct sockaddr *sa,
         if (cs == NULL)
             return -1;
         s->conns = cs;
-        p = realloc(s->pfd, (cap + 1) * sizeof *p);
+        p = realloc(s->pfd, (cap + FIRST_CONN) * sizeof *p);
         if (p == NULL)
             return -1;
         s->pfd = p;
@@ -406,6 +411,9 @@ static void accept_clients(struct server *s, long long now)
             turn_away(fd);
             continue;
         }
+        /* Close-on-exec, like every socket libsock opens: nothing we
+         * might start should inherit a client. */
+        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
         if (sock_set_nonblock(fd, 1) == -1 ||
             add_conn(s, fd, (struct sockaddr *)&ss, len, now) == -1) {
             fprintf(s->cfg->log, "tcp-server: accept: %s\n", strerror(errno));
@@ -444,7 +452,7 @@ static int conn_step(struct server *s, struct conn *c, short rev,
                      long long now)
 {
     if ((rev & (POLLOUT | POLLERR | POLLHUP)) && conn_pending(c) &&
-        conn_flush(c) == -1)
+        conn_flush(s, c) == -1)
         return -1;
     if (c->state == C_OPEN && !conn_pending(c) &&
         ((rev & (POLLIN | POLLERR | POLLHUP)) || c->more) &&
@@ -475,43 +483,52 @@ static void wake_by(int *timeout, long long deadline, long long now)
         *timeout = t;
 }
 
-/* Fill the poll set; returns the number of entries and the timeout. */
-static nfds_t prepare_poll(struct server *s, long long now, long long stop_at,
-                           size_t *first, int *timeout)
+/* Fill the poll set: the wake pipe, the listener, then one slot per
+ * client (poll ignores negative descriptors).  Returns the timeout. */
+static int prepare_poll(struct server *s, long long now, long long stop_at)
 {
-    nfds_t np = 0;
+    int timeout = -1;
     size_t i;
 
-    *timeout = -1;
-    *first = 0;
-    if (s->lfd >= 0) {
-        if (now >= s->accept_paused_until) {
-            s->pfd[0].fd = s->lfd;
-        } else {
-            s->pfd[0].fd = -1;   /* poll ignores negative descriptors */
-            wake_by(timeout, s->accept_paused_until, now);
-        }
-        s->pfd[0].events = POLLIN;
-        s->pfd[0].revents = 0;
-        np = *first = 1;
+    s->pfd[0].fd = s->cfg->wake_fd;
+    s->pfd[1].fd = s->lfd;
+    if (s->lfd >= 0 && now < s->accept_paused_until) {
+        s->pfd[1].fd = -1;
+        wake_by(&timeout, s->accept_paused_until, now);
+    }
+    for (i = 0; i < FIRST_CONN; i++) {
+        s->pfd[i].events = POLLIN;
+        s->pfd[i].revents = 0;
     }
     for (i = 0; i < s->n; i++) {
         struct conn *c = s->conns[i];
-        struct pollfd *p = &s->pfd[*first + i];
+        struct pollfd *p = &s->pfd[FIRST_CONN + i];
 
         p->fd = c->fd;
         p->events = (short)(conn_pending(c) ? POLLOUT
                             : c->state != C_CLOSING ? POLLIN : 0);
         p->revents = 0;
-        if (c->more || (c->state == C_CLOSING && !conn_pending(c)))
-            *timeout = 0;
+        /* Work to do without waiting: buffered lines to answer, or a
+         * finished session to half-close.  Not while a reply is queued:
+         * then only POLLOUT can move things on. */
+        if (!conn_pending(c) &&
+            ((c->state == C_OPEN && c->more) || c->state == C_CLOSING))
+            timeout = 0;
         if (c->state != C_OPEN || s->cfg->idle_ms > 0)
-            wake_by(timeout, c->deadline, now);
-        np++;
+            wake_by(&timeout, c->deadline, now);
     }
     if (stop_at >= 0)
-        wake_by(timeout, stop_at, now);
-    return np;
+        wake_by(&timeout, stop_at, now);
+    return timeout;
+}
+
+/* Empty the wake pipe: its bytes only say "look at *stop". */
+static void drain_wake(int fd)
+{
+    char sink[64];
+
+    while (read(fd, sink, sizeof sink) > 0)
+        ;
 }
 
 int server_run(int lfd, const struct server_config *cfg,
@@ -526,7 +543,7 @@ int server_run(int lfd, const struct server_config *cfg,
     s.lfd = lfd;
     s.emfile_said = -1000000;
     s.reserve = open_reserve();
-    s.pfd = malloc(sizeof *s.pfd);
+    s.pfd = malloc(FIRST_CONN * sizeof *s.pfd);
     if (s.pfd == NULL || sock_set_nonblock(lfd, 1) == -1) {
         fprintf(cfg->log, "tcp-server: %s\n", strerror(errno));
         rc = 1;
@@ -536,8 +553,7 @@ int server_run(int lfd, const struct server_config *cfg,
     while (s.lfd >= 0 || s.n > 0) {
         long long now = s.now = now_ms();
         int timeout, ready;
-        size_t i, first;
-        nfds_t np;
+        size_t i;
 
         if (*stop && stop_at < 0) {
             begin_stop(&s);
@@ -546,9 +562,9 @@ int server_run(int lfd, const struct server_config *cfg,
         if (stop_at >= 0 && now >= stop_at)
             break;
 
-        np = prepare_poll(&s, now, stop_at, &first, &timeout);
+        timeout = prepare_poll(&s, now, stop_at);
         fflush(cfg->out);
-        ready = poll(s.pfd, np, timeout);
+        ready = poll(s.pfd, (nfds_t)(FIRST_CONN + s.n), timeout);
         if (ready == -1) {
             if (errno == EINTR)
                 continue;   /* a signal: the loop top checks *stop */
@@ -560,10 +576,13 @@ int server_run(int lfd, const struct server_config *cfg,
 
         /* Walk backwards: conn_free() moves the last one into slot i. */
         for (i = s.n; i-- > 0;) {
-            if (conn_step(&s, s.conns[i], s.pfd[first + i].revents, now) == -1)
+            if (conn_step(&s, s.conns[i], s.pfd[FIRST_CONN + i].revents,
+                          now) == -1)
                 conn_free(&s, i);
         }
-        if (s.lfd >= 0 && first == 1 && (s.pfd[0].revents & POLLIN))
+        if (s.pfd[0].revents & POLLIN)
+            drain_wake(cfg->wake_fd);   /* the loop top sees *stop */
+        if (s.lfd >= 0 && (s.pfd[1].revents & POLLIN))
             accept_clients(&s, now);
     }
 

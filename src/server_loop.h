@@ -19,11 +19,14 @@ struct server_config {
     int quiet;        /* no connect/disconnect lines on log */
     FILE *out;        /* where received lines are shown (stdout) */
     FILE *log;        /* where chatter and errors go (stderr) */
+    int wake_fd;      /* readable when *stop was set (a self-pipe), or -1 */
 };
 
 /*
  * server_run - accept and serve clients on the listening socket lfd until
- * `once` is done or *stop becomes non-zero (set from a signal handler).
+ * `once` is done or *stop becomes non-zero (set from a signal handler,
+ * which also writes a byte to cfg->wake_fd so that poll() wakes even if
+ * the signal came just before it).
  * On stop every client gets SESSION_SHUTDOWN and the loop returns within
  * a second.  lfd is closed.  Returns 0, or 1 after a runtime error that
  * was reported on cfg->log.

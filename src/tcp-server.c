@@ -7,25 +7,52 @@
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "libsock.h"
 #include "server_args.h"
+#include "std_fds.h"
 #include "server_loop.h"
 
 #define BACKLOG 128
 
 static volatile sig_atomic_t stop;
+static int wake[2] = { -1, -1 };
 
+/* A signal sets the flag and writes to a pipe the serving loop polls: a
+ * signal that lands just before poll() still wakes it (the self-pipe). */
 static void on_signal(int sig)
 {
+    int saved = errno;
+
     (void)sig;
-    stop = 1;   /* the loop sees it when poll() returns EINTR */
+    stop = 1;
+    if (wake[1] >= 0 && write(wake[1], "", 1) < 0) {
+        /* full pipe: a wake-up is already pending */
+    }
+    errno = saved;
 }
+
+/* The self-pipe, both ends non-blocking and close-on-exec. */
+static int open_wake_pipe(void)
+{
+    int i;
+
+    if (pipe(wake) == -1)
+        return -1;
+    for (i = 0; i < 2; i++)
+        if (fcntl(wake[i], F_SETFD, FD_CLOEXEC) == -1 ||
+            fcntl(wake[i], F_SETFL, O_NONBLOCK) == -1)
+            return -1;
+    return 0;
+}
+
 
 /*
  * Every client is a descriptor.  Raise the soft open-file limit to what
@@ -95,6 +122,11 @@ int main(int argc, char **argv)
         break;
     }
 
+    fill_std_fds();
+    if (open_wake_pipe() == -1) {
+        fprintf(stderr, "tcp-server: pipe: %s\n", strerror(errno));
+        return 1;
+    }
     /* A client that vanishes must cost us an EPIPE, never our life. */
     signal(SIGPIPE, SIG_IGN);
     memset(&sa, 0, sizeof sa);
@@ -125,5 +157,6 @@ int main(int argc, char **argv)
     cfg.quiet = a.quiet;
     cfg.out = stdout;
     cfg.log = stderr;
+    cfg.wake_fd = wake[0];
     return server_run(lfd, &cfg, &stop);
 }
