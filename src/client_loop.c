@@ -45,6 +45,7 @@ struct client {
     int fd, in, out;
     const char *server;
     FILE *log;
+    char *buf;               /* the server's bytes on their way out */
     char *pend;              /* input read but not yet sent */
     size_t pend_off, pend_len;
     int in_open;             /* still reading input */
@@ -60,13 +61,36 @@ static int fail(struct client *c, const char *step, int err)
     return 1;
 }
 
-/* The server's bytes, to the screen.  1: the server is done. */
-static int from_server(struct client *c, char *buf, int *status)
+/*
+ * The server has closed (FIN) or reset (RST) the connection: show what
+ * it sent before that and is still buffered, and end with status 0, as
+ * when the article's server closes after one line.  After our quit or
+ * our EOF a close is the expected end and goes unremarked.
+ */
+static int server_gone(struct client *c, int reset, int *status)
 {
-    ssize_t n = sock_read(c->fd, buf, CHUNK);
+    ssize_t n;
+
+    while ((n = sock_read(c->fd, c->buf, CHUNK)) > 0)
+        if (write_fd_all(c->out, c->buf, (size_t)n) == -1)
+            break;
+    if (reset)
+        fprintf(c->log, "tcp-client: server %s reset the connection\n",
+                c->server);
+    else if (!c->quit && !c->in_eof)
+        fprintf(c->log, "tcp-client: server %s closed the connection\n",
+                c->server);
+    *status = 0;
+    return 1;
+}
+
+/* The server's bytes, to the screen.  1: the server is done. */
+static int from_server(struct client *c, int *status)
+{
+    ssize_t n = sock_read(c->fd, c->buf, CHUNK);
 
     if (n > 0) {
-        if (write_fd_all(c->out, buf, (size_t)n) == -1) {
+        if (write_fd_all(c->out, c->buf, (size_t)n) == -1) {
             *status = errno == EPIPE ? 0 : fail(c, "write to output for", errno);
             return 1;
         }
@@ -74,15 +98,9 @@ static int from_server(struct client *c, char *buf, int *status)
     }
     if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return 0;
-    if (n == 0) {
-        /* After quit or our EOF the server closing is the normal end. */
-        if (!c->quit && !c->in_eof)
-            fprintf(c->log, "tcp-client: server %s closed the connection\n",
-                    c->server);
-        *status = 0;
-    } else {
-        *status = fail(c, "read from", errno);
-    }
+    if (n == 0 || errno == ECONNRESET)
+        return server_gone(c, n != 0, status);
+    *status = fail(c, "read from", errno);
     return 1;
 }
 
@@ -96,11 +114,8 @@ static int to_server(struct client *c, int *status)
             c->pend_off += (size_t)n;
         } else if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             return 0;
-        } else if (n == -1 && errno == EPIPE) {
-            fprintf(c->log, "tcp-client: server %s closed the connection\n",
-                    c->server);
-            *status = 0;
-            return 1;
+        } else if (n == -1 && (errno == EPIPE || errno == ECONNRESET)) {
+            return server_gone(c, errno == ECONNRESET, status);
         } else {
             *status = fail(c, "write to", n == 0 ? EIO : errno);
             return 1;
@@ -142,7 +157,6 @@ static int from_input(struct client *c, int *status)
 int client_run(int fd, int in, int out, const char *server, FILE *log)
 {
     struct client c;
-    char *buf = malloc(CHUNK);
     int status = 1;
 
     memset(&c, 0, sizeof c);
@@ -151,9 +165,10 @@ int client_run(int fd, int in, int out, const char *server, FILE *log)
     c.out = out;
     c.server = server;
     c.log = log;
+    c.buf = malloc(CHUNK);
     c.pend = malloc(CHUNK);
     c.in_open = 1;
-    if (buf == NULL || c.pend == NULL || sock_set_nonblock(fd, 1) == -1) {
+    if (c.buf == NULL || c.pend == NULL || sock_set_nonblock(fd, 1) == -1) {
         fprintf(log, "tcp-client: %s\n", strerror(errno));
         goto out;
     }
@@ -179,10 +194,11 @@ int client_run(int fd, int in, int out, const char *server, FILE *log)
             break;
         }
         /* Replies first: they are what the user waits to see. */
-        if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
-            from_server(&c, buf, &status))
+        if ((p[0].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) &&
+            from_server(&c, &status))
             break;
-        if (np == 2 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
+        if (np == 2 &&
+            (p[1].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) &&
             from_input(&c, &status))
             break;
         if ((c.pend_off < c.pend_len || (c.in_eof && !c.shut)) &&
@@ -191,7 +207,7 @@ int client_run(int fd, int in, int out, const char *server, FILE *log)
     }
 out:
     sock_close(fd);
-    free(buf);
+    free(c.buf);
     free(c.pend);
     return status;
 }

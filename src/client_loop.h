@@ -16,7 +16,7 @@
  * the rest of the server's bytes are shown until it closes.  `server`
  * names the peer in messages on `log`.  fd is closed.
  * Returns the exit status: 0 when the exchange ended or the server closed
- * first, 1 on an error (reported on log).
+ * (or reset) the connection first, 1 on an error (reported on log).
  */
 int client_run(int fd, int in, int out, const char *server, FILE *log);
 

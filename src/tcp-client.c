@@ -12,6 +12,7 @@
 
 #include "libsock.h"
 #include "client_args.h"
+#include "std_fds.h"
 #include "client_loop.h"
 
 static void usage(FILE *f)
@@ -52,6 +53,7 @@ int main(int argc, char **argv)
         break;
     }
 
+    fill_std_fds();
     /* A server that vanishes must cost us an EPIPE, never our life. */
     signal(SIGPIPE, SIG_IGN);
 
