@@ -192,31 +192,6 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Wait until something listens on 127.0.0.1:port, without connecting
- * (the article's server would spend its only accept on us). */
-static int wait_listening(int port, int timeout_ms)
-{
-    long long end = ms_now() + timeout_ms;
-    struct sockaddr_in a;
-
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((unsigned short)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    while (ms_now() < end) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        int r = bind(fd, (struct sockaddr *)&a, sizeof a);
-        int e = errno;
-        struct timespec pause = { 0, 20000000 };
-
-        close(fd);
-        if (r == -1 && e == EADDRINUSE)
-            return 1;
-        nanosleep(&pause, NULL);
-    }
-    return 0;
-}
-
 static void start_client(int port)
 {
     char ps[16];

@@ -171,6 +171,25 @@ static void welcome_without_newline_then_close(void **state)
     assert_non_null(strstr(err, "closed the connection"));
 }
 
+/* A server that resets the connection (closing with input unread): what
+ * it sent first is shown, the reset is reported, exit 0. */
+static void server_resets(void **state)
+{
+    int port = fake_server(), fd;
+    char err[256];
+
+    (void)state;
+    start_client("127.0.0.1", port);
+    fd = sock_accept(lfd, NULL, NULL);
+    assert_true(fd >= 0);
+    assert_int_equal(write_full(fd, "last words\n", 11, T_MS), 0);
+    expect_out("last words\n");
+    close_with_reset(fd);
+    assert_int_equal(proc_wait(&cli, T_MS), 0);
+    read_until(cli.err, err, sizeof err, NULL, T_MS);
+    assert_non_null(strstr(err, "reset the connection"));
+}
+
 /* A million piped lines stream through and all come back in order. */
 static void million_lines_piped(void **state)
 {
@@ -311,7 +330,7 @@ static void help_and_version(void **state)
 /* IPv6 literal and "localhost" reach a dual-stack tcp-server. */
 static void ipv6_and_localhost(void **state)
 {
-    int port = server_start(&srv, "/dev/null", "-q", NULL);
+    int port = server_start_dual(&srv, "/dev/null", "-q", NULL);
 
     (void)state;
     start_client("::1", port);
@@ -351,6 +370,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(nothing_sent_after_quit, setup, teardown),
         cmocka_unit_test_setup_teardown(eof_half_closes_and_shows_rest, setup, teardown),
         cmocka_unit_test_setup_teardown(welcome_without_newline_then_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(server_resets, setup, teardown),
         cmocka_unit_test_setup_teardown(million_lines_piped, setup, teardown),
         cmocka_unit_test_setup_teardown(connection_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_host, setup, teardown),

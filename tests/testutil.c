@@ -219,19 +219,25 @@ int write_full(int fd, const void *buf, size_t len, int timeout_ms)
     return 0;
 }
 
-int server_start(struct proc *p, const char *out_path, const char *arg, ...)
+static int vserver_start(struct proc *p, const char *out_path, int loopback,
+                         const char *arg, va_list ap)
 {
     char *argv[24];
     char buf[512];
     const char *colon;
-    size_t n = 0;
-    va_list ap;
+    size_t n = 0, i;
 
     argv[n++] = (char *)bin_path("tcp-server");
-    va_start(ap, arg);
-    for (; arg != NULL && n < 22; arg = va_arg(ap, const char *))
+    for (; arg != NULL && n < 20; arg = va_arg(ap, const char *))
         argv[n++] = (char *)arg;
-    va_end(ap);
+    for (i = 1; i < n && loopback; i++)
+        if (strcmp(argv[i], "-b") == 0 || strcmp(argv[i], "-4") == 0 ||
+            strcmp(argv[i], "-6") == 0)
+            loopback = 0;
+    if (loopback) {
+        argv[n++] = "-b";
+        argv[n++] = "127.0.0.1";
+    }
     argv[n++] = "0";
     argv[n] = NULL;
     proc_start_io(p, argv, "/dev/null", out_path);
@@ -243,6 +249,67 @@ int server_start(struct proc *p, const char *out_path, const char *arg, ...)
     colon = strrchr(buf, ':');
     assert_non_null(colon);
     return atoi(colon + 1);
+}
+
+int server_start(struct proc *p, const char *out_path, const char *arg, ...)
+{
+    va_list ap;
+    int port;
+
+    va_start(ap, arg);
+    port = vserver_start(p, out_path, 1, arg, ap);
+    va_end(ap);
+    return port;
+}
+
+int server_start_dual(struct proc *p, const char *out_path, const char *arg,
+                      ...)
+{
+    va_list ap;
+    int port;
+
+    va_start(ap, arg);
+    port = vserver_start(p, out_path, 0, arg, ap);
+    va_end(ap);
+    return port;
+}
+
+/* 1 if /proc/net/FILE lists a socket in LISTEN (state 0A) on port. */
+static int listed_listening(const char *file, int port)
+{
+    char line[512];
+    unsigned lport, st;
+    int found = 0;
+    FILE *f = fopen(file, "r");
+
+    if (f == NULL)
+        return 0;
+    while (!found && fgets(line, sizeof line, f) != NULL) {
+        /* "  sl  local_address rem_address   st ..." with ADDR:PORT in hex */
+        const char *colon = strchr(line, ':');
+        if (colon == NULL || (colon = strchr(colon + 1, ':')) == NULL)
+            continue;
+        if (sscanf(colon + 1, "%x %*s %x", &lport, &st) == 2 &&
+            (int)lport == port && st == 0x0A)
+            found = 1;
+    }
+    fclose(f);
+    return found;
+}
+
+int wait_listening(int port, int timeout_ms)
+{
+    long long end = ms_now() + timeout_ms;
+
+    while (ms_now() < end) {
+        struct timespec pause = { 0, 20000000 };   /* 20 ms */
+
+        if (listed_listening("/proc/net/tcp", port) ||
+            listed_listening("/proc/net/tcp6", port))
+            return 1;
+        nanosleep(&pause, NULL);
+    }
+    return 0;
 }
 
 int connect_port(const char *host, int port)

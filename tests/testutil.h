@@ -59,9 +59,19 @@ int write_full(int fd, const void *buf, size_t len, int timeout_ms);
  * Start build/tcp-server with the given extra arguments (NULL-ended) and
  * port 0; wait for "listening on ...:PORT" and return PORT.  Its stdout
  * goes to out_path, or to a pipe (p->out) when out_path is NULL; its
- * stderr stays a pipe (p->err).
+ * stderr stays a pipe (p->err).  It listens on 127.0.0.1 only, unless the
+ * arguments name an address or family themselves (-b, -4, -6).
  */
 int server_start(struct proc *p, const char *out_path, const char *arg, ...);
+
+/* The same on the default dual-stack address, for the tests of it. */
+int server_start_dual(struct proc *p, const char *out_path, const char *arg,
+                      ...);
+
+/* Wait until something listens on TCP port `port` of this host, looking
+ * at the kernel's table (Linux /proc/net/tcp*), never touching the port.
+ * Returns 1, or 0 after timeout_ms. */
+int wait_listening(int port, int timeout_ms);
 
 /* A plain TCP client socket connected to host:port (blocking). */
 int connect_port(const char *host, int port);
