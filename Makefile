@@ -141,29 +141,34 @@ check: all
 	@echo "make check: sanitizers, valgrind, cppcheck and clang-tidy all clean."
 
 # make fuzz: libFuzzer (clang) on the line framer with the exchange, and
-# on both command lines, FUZZ_SECONDS each, from the seeds in tests/fuzz.
+# on each program's command line, FUZZ_SECONDS each, from the seeds in
+# tests/fuzz/corpus.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=undefined
 FUZZ_LINES_SRCS := tests/fuzz/fuzz_lines.c src/sock_io.c src/sock_calls.c \
                    src/sock_trace.c src/session.c src/escape.c
-FUZZ_ARGS_SRCS  := tests/fuzz/fuzz_args.c src/args.c src/server_args.c \
-                   src/client_args.c
+FUZZ_ARGS_SRCS  := tests/fuzz/fuzz_args.c src/args.c
+FUZZ_TARGETS    := lines server_args client_args
 
 $(B)/fuzz/fuzz_lines: $(FUZZ_LINES_SRCS) | $(B)/fuzz
 	$(FUZZ_CC) -std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(FUZZ_FLAGS) \
 	  -o $@ $(FUZZ_LINES_SRCS) -Wl,--wrap=recv
 
-$(B)/fuzz/fuzz_args: $(FUZZ_ARGS_SRCS) | $(B)/fuzz
+$(B)/fuzz/fuzz_server_args: $(FUZZ_ARGS_SRCS) src/server_args.c | $(B)/fuzz
 	$(FUZZ_CC) -std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(FUZZ_FLAGS) \
-	  -o $@ $(FUZZ_ARGS_SRCS)
+	  -DFUZZ_SERVER -o $@ $(FUZZ_ARGS_SRCS) src/server_args.c
+
+$(B)/fuzz/fuzz_client_args: $(FUZZ_ARGS_SRCS) src/client_args.c | $(B)/fuzz
+	$(FUZZ_CC) -std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(FUZZ_FLAGS) \
+	  -o $@ $(FUZZ_ARGS_SRCS) src/client_args.c
 
 $(B)/fuzz:
 	mkdir -p $@
 
-fuzz: $(B)/fuzz/fuzz_lines $(B)/fuzz/fuzz_args
-	@for t in lines args; do \
+fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(B)/fuzz/corpus-$$t; \
 		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
 		$(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=5 \

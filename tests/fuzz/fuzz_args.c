@@ -1,9 +1,10 @@
 /*
- * fuzz_args.c - libFuzzer target for both programs' command lines
- * (args.c, server_args.c, client_args.c).  The input is split at NUL
- * bytes into argv; the first byte picks tcp-server (even) or tcp-client
- * (odd).  Whatever the words, parsing must not crash, a usage error must
- * explain itself, and an accepted command line must hold values in range.
+ * fuzz_args.c - libFuzzer targets for the programs' command lines
+ * (args.c with server_args.c or client_args.c), built twice: with
+ * -DFUZZ_SERVER as fuzz_server_args, without as fuzz_client_args.  The
+ * input is split at NUL bytes into argv.  Whatever the words, parsing must
+ * not crash, a usage error must explain itself, and an accepted command
+ * line must hold values in range.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -30,30 +31,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *copy, *argv[MAX_ARGS + 2], err[200];
-    int argc = 1, server;
+    int argc = 1;
     size_t i, start;
 
-    if (size < 1)
-        return 0;
-    server = data[0] % 2 == 0;
-    copy = malloc(size);           /* data[1..] plus a final NUL */
+    copy = malloc(size + 1);       /* the words plus a final NUL */
     if (copy == NULL)
         return 0;
-    memcpy(copy, data + 1, size - 1);
-    copy[size - 1] = '\0';
-    argv[0] = server ? "tcp-server" : "tcp-client";
-    for (i = 0, start = 0; i < size && argc <= MAX_ARGS; i++) {
+    memcpy(copy, data, size);
+    copy[size] = '\0';
+#ifdef FUZZ_SERVER
+    argv[0] = "tcp-server";
+#else
+    argv[0] = "tcp-client";
+#endif
+    for (i = 0, start = 0; i <= size && argc <= MAX_ARGS; i++) {
         if (copy[i] == '\0') {
             argv[argc++] = copy + start;
             start = i + 1;
-            if (start >= size)
-                break;
         }
     }
     argv[argc] = NULL;
     err[0] = '\0';
 
-    if (server) {
+#ifdef FUZZ_SERVER
+    {
         struct server_args a;
         enum args_result r = server_args_parse(argc, argv, &a, err, sizeof err);
 
@@ -66,7 +67,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
              (a.family != 0 && a.family != AF_INET && a.family != AF_INET6) ||
              (a.bind != NULL && a.bind[0] == '\0')))
             abort();
-    } else {
+    }
+#else
+    {
         struct client_args a;
         enum args_result r = client_args_parse(argc, argv, &a, err, sizeof err);
 
@@ -78,6 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
              (a.family != 0 && a.family != AF_INET && a.family != AF_INET6)))
             abort();
     }
+#endif
     free(copy);
     return 0;
 }
