@@ -262,6 +262,54 @@ static void connection_refused(void **state)
     close(hold);
 }
 
+/*
+ * --timeout: a listener whose accept queue is full (backlog 0, nobody
+ * accepting) makes the kernel drop new SYNs, so the handshake never ends.
+ * One line naming the address and "Connection timed out", exit 1, after
+ * about the time asked.
+ */
+static void connect_timeout(void **state)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    char ps[16], err[256], want[128];
+    char *argv[] = { (char *)bin_path("tcp-client"), "--timeout", "1",
+                     "127.0.0.1", ps, NULL };
+    int fill[4], port, i, rc;
+    long long t0;
+
+    (void)state;
+    lfd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(lfd, 0), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &len), 0);
+    port = ntohs(a.sin_port);
+    for (i = 0; i < 4; i++) {          /* fill the queue */
+        fill[i] = socket(AF_INET, SOCK_STREAM, 0);
+        assert_int_equal(sock_set_nonblock(fill[i], 1), 0);
+        (void)connect(fill[i], (struct sockaddr *)&a, sizeof a);
+    }
+    snprintf(ps, sizeof ps, "%d", port);
+    t0 = ms_now();
+    proc_start(&cli, argv, 0);
+    rc = proc_wait(&cli, T_MS);
+    for (i = 0; i < 4; i++)
+        close(fill[i]);
+    if (rc == -1) {
+        print_message("this kernel completed a handshake beyond the backlog\n");
+        skip();
+    }
+    assert_int_equal(rc, 1);
+    assert_true(ms_now() - t0 >= 900 && ms_now() - t0 < 4000);
+    read_until(cli.err, err, sizeof err, NULL, T_MS);
+    snprintf(want, sizeof want,
+             "tcp-client: connect 127.0.0.1:%d: Connection timed out\n", port);
+    assert_string_equal(err, want);
+}
+
 /* A name that cannot resolve (rejected locally, no DNS traffic). */
 static void unknown_host(void **state)
 {
@@ -373,6 +421,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(server_resets, setup, teardown),
         cmocka_unit_test_setup_teardown(million_lines_piped, setup, teardown),
         cmocka_unit_test_setup_teardown(connection_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(connect_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_host, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(help_and_version, setup, teardown),
