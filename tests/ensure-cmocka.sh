@@ -46,7 +46,7 @@ elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
     sudo="sudo"
 else
     echo "cmocka is missing. Install it with:" >&2
-    echo "    sudo $install" >&2
+    echo "    sudo $(echo "$install" | sed 's/^env DEBIAN_FRONTEND=noninteractive //; s/ -q / /')" >&2
     exit 1
 fi
 
