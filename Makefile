@@ -20,7 +20,7 @@ TEST_CFLAGS = -O0 -g -U_FORTIFY_SOURCE
 B := build
 
 LIB_SRCS  := src/sock_calls.c src/sock_addr.c src/sock_open.c src/sock_io.c \
-             src/sock_trace.c src/sock_err.c
+             src/sock_trace.c src/sock_err.c src/sock_clock.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
 LIB       := $(B)/libsock.a
 
@@ -45,8 +45,8 @@ TAPP_OBJS := $(APP_SRCS:src/%.c=$(B)/tobj/%.o)
 TAPP      := $(B)/tobj/libapp-test.a
 
 # Calls the unit tests may fake (tests/mock_syscalls.c).
-WRAPS := socket bind listen accept connect recv send close getaddrinfo \
-         freeaddrinfo poll getsockopt setsockopt
+WRAPS := socket bind listen accept accept4 connect recv send close getaddrinfo \
+         freeaddrinfo poll getsockopt setsockopt shutdown
 WRAP_LDFLAGS := $(foreach w,$(WRAPS),-Wl,--wrap=$(w))
 
 CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)

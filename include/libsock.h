@@ -104,7 +104,9 @@ int sock_listen(int fd, int backlog);
  *   addrlen  in: the size of *addr; out: the size actually stored; may be
  *            NULL when addr is NULL
  *
- * Returns the connected descriptor, or -1 with errno set.  Blocks until a
+ * Returns the connected descriptor, close-on-exec (accept4() with
+ * SOCK_CLOEXEC where the system has it, so no program started meanwhile
+ * inherits the client), or -1 with errno set.  Blocks until a
  * client arrives unless fd is non-blocking (then EAGAIN/EWOULDBLOCK).
  * Retries by itself on EINTR (a signal interrupted the wait) and on
  * ECONNABORTED (the client left before we took it: wait for the next).
@@ -176,6 +178,22 @@ ssize_t sock_write(int fd, const void *buf, size_t count);
  */
 int sock_close(int fd);
 
+/*
+ * sock_shutdown - close one direction of the connection, not the
+ * descriptor: the half of close() the article leaves out.  SHUT_WR sends
+ * FIN now ("I have nothing more to say") while the socket still reads
+ * what the peer sends: the peer reads EOF, and this side moves to
+ * FIN_WAIT1/FIN_WAIT2 until the peer closes too.  Unlike close() it acts
+ * on the connection whatever other descriptors share it.
+ *
+ *   fd   a connected socket
+ *   how  SHUT_WR (stop sending), SHUT_RD (stop reading) or SHUT_RDWR
+ *
+ * Returns 0, or -1 with errno set (ENOTCONN: not connected).  Never
+ * blocks, so EINTR cannot occur.  See shutdown(2).
+ */
+int sock_shutdown(int fd, int how);
+
 /* ------------------------------------------------------------------ */
 /* Helpers every real program needs                                    */
 /* ------------------------------------------------------------------ */
@@ -218,13 +236,23 @@ struct addrinfo *sock_resolve(const char *host, const char *port, int family,
  * Every resolved address is tried until one binds.  SO_REUSEADDR is set so
  * a restarted server can bind while old connections sit in TIME_WAIT;
  * SO_REUSEPORT never is (it would let two servers share the port
- * silently).  The socket is close-on-exec and blocking.
+ * silently).  SO_OOBINLINE is set, and accepted sockets inherit it: TCP
+ * "urgent" bytes stay in the stream instead of vanishing from it.  The
+ * socket is close-on-exec and blocking.
  *
  * Returns the listening descriptor, or -1 with errno set and no
  * descriptor left open.
  */
 int sock_listen_on(const char *host, const char *port, int family, int backlog,
                    struct sock_err *why);
+
+/*
+ * sock_backlog_max - the largest backlog listen() honours here: Linux's
+ * net.core.somaxconn (4096 on current kernels) where it can be read, else
+ * SOMAXCONN.  A larger backlog is cut to this by the kernel; a smaller one
+ * lets a burst of clients overflow the queue of finished handshakes.
+ */
+int sock_backlog_max(void);
 
 /*
  * sock_connect_to - the client's whole opening sequence: resolve host and
@@ -240,7 +268,8 @@ int sock_listen_on(const char *host, const char *port, int family, int backlog,
  *               (the last address tried)
  *
  * The connect is non-blocking and waited for with poll(); its outcome is
- * read from SO_ERROR.  A handshake that outlasts the timeout gives
+ * read from SO_ERROR.  SO_OOBINLINE is set, so urgent bytes are read in
+ * line like every other byte.  A handshake that outlasts the timeout gives
  * ETIMEDOUT.  Returns the connected descriptor (blocking again,
  * close-on-exec), or -1 with errno from the last failure and no
  * descriptor left open.
@@ -274,6 +303,7 @@ struct sock_line_reader {
     size_t start;  /* first unread byte */
     size_t end;    /* one past the last buffered byte */
     size_t scan;   /* bytes after start already searched for '\n' */
+    int skipping;  /* dropping the rest of a too long line */
 };
 
 /* Results of sock_read_line() that are not a line length. */
@@ -304,13 +334,21 @@ void sock_line_reader_init(struct sock_line_reader *lr, char *buf, size_t cap);
  *
  * Returns the length (> 0) of a line ending in '\n'; or
  *   SOCK_LINE_EOF       the peer closed, nothing held;
- *   SOCK_LINE_PARTIAL   the peer closed after an unterminated line:
- *                       *line and *len hold it; the next call gives EOF;
- *   SOCK_LINE_TOO_LONG  cap bytes came without '\n': *line and *len hold
- *                       them and they are dropped from the reader;
+ *   SOCK_LINE_PARTIAL   the peer closed after an unterminated line (of
+ *                       cap bytes at most): *line and *len hold it; the
+ *                       next call gives EOF;
+ *   SOCK_LINE_TOO_LONG  more than cap bytes came without '\n': *line and
+ *                       *len hold the first cap of them.  The rest of that
+ *                       line, up to and including its '\n', is read and
+ *                       dropped by the following calls, so the next line
+ *                       returned is the one after it: framing is kept;
  *   SOCK_LINE_ERROR     with errno set; buffered bytes are kept, so on a
  *                       non-blocking socket EAGAIN just means "call again
  *                       when readable".
+ *
+ * A full buffer with no '\n' is a line of exactly cap bytes only if EOF
+ * follows, so then one more byte is read (a 1-byte read) to tell the two
+ * apart.
  */
 ssize_t sock_read_line(int fd, struct sock_line_reader *lr, const char **line,
                        size_t *len);
@@ -355,7 +393,7 @@ int sock_set_nonblock(int fd, int on);
  *
  *   call    the article's name of the call: "socket", "bind", "listen",
  *           "accept", "connect", "read", "write", "close" (also when the
- *           code used recv or send)
+ *           code used recv, send or accept4), and "shutdown"
  *   fd      the descriptor the call acted on, -1 for socket()
  *   args    the other arguments as text, e.g. "AF_INET6, SOCK_STREAM, 0"
  *   data    for read and write: the bytes moved (NULL otherwise)

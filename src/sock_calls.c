@@ -1,12 +1,20 @@
 /*
  * sock_calls.c - the article's eight calls, one thin wrapper each, in the
  * article's order: socket, bind, listen, accept, connect, read, write,
- * close.  Each adds only what every caller would otherwise repeat (the
+ * close; and shutdown, the half of close the article leaves out.  Each
+ * adds only what every caller would otherwise repeat (the
  * EINTR policy, no SIGPIPE) and reports itself to the trace seam.
  *
  * SPDX-License-Identifier: MIT
  */
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
+    defined(__OpenBSD__) || defined(__DragonFly__)
+/* accept4() in glibc's <sys/socket.h>; the name is the libc's to define. */
+#define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier) */
+#define HAVE_ACCEPT4 1
+#endif
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
@@ -43,12 +51,27 @@ int sock_listen(int fd, int backlog)
     return r;
 }
 
+/* accept, with the new descriptor close-on-exec from its first moment
+ * where accept4() exists; elsewhere one fcntl() after it. */
+static int accept_cloexec(int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+#ifdef HAVE_ACCEPT4
+    return accept4(fd, addr, addrlen, SOCK_CLOEXEC);
+#else
+    int r = accept(fd, addr, addrlen);
+
+    if (r >= 0)
+        (void)fcntl(r, F_SETFD, FD_CLOEXEC);   /* best effort, as before */
+    return r;
+#endif
+}
+
 int sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 {
     int r;
 
     for (;;) {
-        r = accept(fd, addr, addrlen);
+        r = accept_cloexec(fd, addr, addrlen);
         if (r >= 0 || (errno != EINTR && errno != ECONNABORTED))
             break;
         if (SOCK_TRACING())
@@ -112,6 +135,26 @@ ssize_t sock_write(int fd, const void *buf, size_t count)
                         n > 0 ? (size_t)n : 0, (long)n, errno, NULL, 0,
                         "%zu", count);
     return n;
+}
+
+static const char *shutdown_name(int how)
+{
+    switch (how) {
+    case SHUT_RD:   return "SHUT_RD";
+    case SHUT_WR:   return "SHUT_WR";
+    case SHUT_RDWR: return "SHUT_RDWR";
+    default:        return "SHUT_?";
+    }
+}
+
+int sock_shutdown(int fd, int how)
+{
+    int r = shutdown(fd, how);
+
+    if (SOCK_TRACING())
+        sock_trace_emit("shutdown", fd, NULL, 0, r, errno, NULL, 0, "%s",
+                        shutdown_name(how));
+    return r;
 }
 
 int sock_close(int fd)

@@ -40,19 +40,46 @@ void sock_line_reader_init(struct sock_line_reader *lr, char *buf, size_t cap)
     lr->start = 0;
     lr->end = 0;
     lr->scan = 0;
+    lr->skipping = 0;
 }
 
-/* Hand out the first `n` held bytes as the line and drop them. */
+/* Drop the first `n` held bytes. */
+static void drop(struct sock_line_reader *lr, size_t n)
+{
+    lr->start += n;
+    lr->scan = 0;
+    if (lr->start == lr->end)
+        lr->start = lr->end = 0;   /* empty: reuse the buffer from the top */
+}
+
+/* Hand out the first `n` held bytes as the line and drop them; the
+ * pointer stays valid until the next call, which may overwrite them. */
 static ssize_t take(struct sock_line_reader *lr, size_t n, const char **line,
                     size_t *len, ssize_t result)
 {
     *line = lr->buf + lr->start;
     *len = n;
-    lr->start += n;
-    lr->scan = 0;
-    if (lr->start == lr->end)
-        lr->start = lr->end = 0;   /* empty: reuse the buffer from the top */
+    drop(lr, n);
     return result;
+}
+
+/*
+ * cap bytes are held and none is '\n'.  One more byte decides: EOF makes
+ * them a last line of exactly the limit; anything else makes the line too
+ * long, and a byte other than '\n' means the rest of it is still to come.
+ */
+static ssize_t full_buffer(int fd, struct sock_line_reader *lr,
+                           const char **line, size_t *len)
+{
+    char next;
+    ssize_t n = sock_read(fd, &next, 1);
+
+    if (n == -1)
+        return SOCK_LINE_ERROR;
+    if (n == 0)
+        return take(lr, lr->cap, line, len, SOCK_LINE_PARTIAL);
+    lr->skipping = next != '\n';
+    return take(lr, lr->cap, line, len, SOCK_LINE_TOO_LONG);
 }
 
 ssize_t sock_read_line(int fd, struct sock_line_reader *lr, const char **line,
@@ -68,11 +95,21 @@ ssize_t sock_read_line(int fd, struct sock_line_reader *lr, const char **line,
 
         if (nl != NULL) {
             size_t n_line = (size_t)(nl - (lr->buf + lr->start)) + 1;
-            return take(lr, n_line, line, len, (ssize_t)n_line);
+
+            if (!lr->skipping)
+                return take(lr, n_line, line, len, (ssize_t)n_line);
+            lr->skipping = 0;      /* the too long line ends here */
+            drop(lr, n_line);
+            continue;
         }
-        lr->scan = held;   /* searched; the next memchr starts after it */
-        if (held >= lr->cap)
-            return take(lr, lr->cap, line, len, SOCK_LINE_TOO_LONG);
+        if (lr->skipping) {
+            lr->start = lr->end = lr->scan = 0;   /* still the long line */
+            held = 0;
+        } else {
+            lr->scan = held;   /* searched; the next memchr starts after it */
+            if (held >= lr->cap)
+                return full_buffer(fd, lr, line, len);
+        }
 
         /* Make room at the end by moving the partial line to the front. */
         if (lr->start > 0 && lr->end == lr->cap) {

@@ -8,11 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 
+#include "sock_clock.h"
 #include "sock_internal.h"
 
 int sock_set_nonblock(int fd, int on)
@@ -26,9 +27,13 @@ int sock_set_nonblock(int fd, int on)
 }
 
 /* A socket for addrinfo `ai`, close-on-exec so programs we start never
- * inherit our connections. */
+ * inherit our connections: atomically where SOCK_CLOEXEC exists. */
 static int open_socket(const struct addrinfo *ai)
 {
+#ifdef SOCK_CLOEXEC
+    return sock_socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+                       ai->ai_protocol);
+#else
     int fd = sock_socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
 
     if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
@@ -38,6 +43,16 @@ static int open_socket(const struct addrinfo *ai)
         return -1;
     }
     return fd;
+#endif
+}
+
+/* Urgent (out-of-band) bytes stay in the stream: without this a peer's
+ * send(..., MSG_OOB) takes a byte out of what read() returns. */
+static int oob_inline(int fd)
+{
+    const int on = 1;
+
+    return setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &on, sizeof on);
 }
 
 /* Close fd keeping errno, so the caller sees the first failure. */
@@ -69,6 +84,11 @@ static int listen_one(const struct addrinfo *ai, int v6only, int backlog,
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) ==
             -1) {
         sock_err_addr(why, "setsockopt IPV6_V6ONLY", ai->ai_addr,
+                      ai->ai_addrlen, errno);
+        goto fail;
+    }
+    if (oob_inline(fd) == -1) {
+        sock_err_addr(why, "setsockopt SO_OOBINLINE", ai->ai_addr,
                       ai->ai_addrlen, errno);
         goto fail;
     }
@@ -138,13 +158,29 @@ int sock_listen_on(const char *host, const char *port, int family, int backlog,
     return fd;
 }
 
-/* Milliseconds on a clock that never jumps, for the connect deadline. */
-static long long now_ms(void)
+int sock_backlog_max(void)
 {
-    struct timespec ts;
+    int max = SOMAXCONN;
+#ifdef __linux__
+    /* The kernel cuts every backlog to this; read it rather than guess. */
+    char text[16];
+    int fd = open("/proc/sys/net/core/somaxconn", O_RDONLY);
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (fd >= 0) {
+        ssize_t n = read(fd, text, sizeof text - 1);
+        long v;
+        char *end;
+
+        close(fd);
+        if (n > 0) {
+            text[n] = '\0';
+            v = strtol(text, &end, 10);
+            if (end != text && v > 0 && v <= 1L << 30)
+                max = (int)v;
+        }
+    }
+#endif
+    return max;
 }
 
 /*
@@ -153,7 +189,7 @@ static long long now_ms(void)
  */
 static int wait_connected(int fd, int timeout_ms)
 {
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = sock_clock_ms() + timeout_ms;
     struct pollfd p;
     int err = 0;
     socklen_t len = sizeof err;
@@ -162,7 +198,7 @@ static int wait_connected(int fd, int timeout_ms)
         int wait = -1, r;
 
         if (timeout_ms >= 0) {
-            long long left = deadline - now_ms();
+            long long left = deadline - sock_clock_ms();
             wait = left > 0 ? (int)left : 0;
         }
         p.fd = fd;
@@ -205,7 +241,7 @@ int sock_connect_to(const char *host, const char *port, int family,
             sock_err_addr(why, "socket", ai->ai_addr, ai->ai_addrlen, err);
             continue;
         }
-        if (sock_set_nonblock(fd, 1) == 0 &&
+        if (oob_inline(fd) == 0 && sock_set_nonblock(fd, 1) == 0 &&
             (sock_connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
              ((errno == EINPROGRESS || errno == EINTR) &&
               wait_connected(fd, timeout_ms) == 0)) &&

@@ -3,6 +3,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#define _GNU_SOURCE   /* accept4 */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -21,6 +22,7 @@ int __real_socket(int domain, int type, int protocol);
 int __real_bind(int fd, const struct sockaddr *addr, socklen_t len);
 int __real_listen(int fd, int backlog);
 int __real_accept(int fd, struct sockaddr *addr, socklen_t *len);
+int __real_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 int __real_connect(int fd, const struct sockaddr *addr, socklen_t len);
 ssize_t __real_recv(int fd, void *buf, size_t len, int flags);
 ssize_t __real_send(int fd, const void *buf, size_t len, int flags);
@@ -32,6 +34,7 @@ int __real_poll(struct pollfd *fds, nfds_t n, int timeout);
 int __real_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 int __real_setsockopt(int fd, int level, int name, const void *val,
                       socklen_t len);
+int __real_shutdown(int fd, int how);
 
 unsigned mock_count[MOCK_NCALLS];
 char mock_sent[65536];
@@ -145,12 +148,26 @@ int __wrap_listen(int fd, int backlog)
     return r == MOCK_REAL ? __real_listen(fd, backlog) : (int)r;
 }
 
-int __wrap_accept(int fd, struct sockaddr *addr, socklen_t *len)
+long mock_accept(void)
 {
     long r;
 
     SCRIPTED(MOCK_ACCEPT, r);
+    return r;
+}
+
+int __wrap_accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    long r = mock_accept();
+
     return r == MOCK_REAL ? __real_accept(fd, addr, len) : (int)r;
+}
+
+int __wrap_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+    long r = mock_accept();
+
+    return r == MOCK_REAL ? __real_accept4(fd, addr, len, flags) : (int)r;
 }
 
 int __wrap_connect(int fd, const struct sockaddr *addr, socklen_t len)
@@ -265,4 +282,12 @@ int __wrap_setsockopt(int fd, int level, int name, const void *val,
     SCRIPTED(MOCK_SETSOCKOPT, r);
     return r == MOCK_REAL ? __real_setsockopt(fd, level, name, val, len)
                           : (int)r;
+}
+
+int __wrap_shutdown(int fd, int how)
+{
+    long r;
+
+    SCRIPTED(MOCK_SHUTDOWN, r);
+    return r == MOCK_REAL ? __real_shutdown(fd, how) : (int)r;
 }

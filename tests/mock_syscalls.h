@@ -25,10 +25,14 @@
 enum mock_call {
     MOCK_SOCKET, MOCK_BIND, MOCK_LISTEN, MOCK_ACCEPT, MOCK_CONNECT,
     MOCK_RECV, MOCK_SEND, MOCK_CLOSE, MOCK_GETADDRINFO, MOCK_POLL,
-    MOCK_GETSOCKOPT, MOCK_SETSOCKOPT,
+    MOCK_GETSOCKOPT, MOCK_SETSOCKOPT, MOCK_SHUTDOWN,
     MOCK_FREEADDRINFO, /* counted only: every list must be freed */
     MOCK_NCALLS
 };
+
+/* accept() and accept4() share one script: queue their results with
+ * will_return(mock_accept, ...), whichever of the two libsock uses. */
+long mock_accept(void);
 
 /* Queue this value to let one scripted call go to the real system call. */
 #define MOCK_REAL (-1000)

@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -84,11 +85,11 @@ static void accept_retries_eintr_and_econnaborted(void **state)
 {
     (void)state;
     mock_script(MOCK_ACCEPT);
-    will_return(__wrap_accept, -1);
-    will_return(__wrap_accept, EINTR);
-    will_return(__wrap_accept, -1);
-    will_return(__wrap_accept, ECONNABORTED);
-    will_return(__wrap_accept, 7);
+    will_return(mock_accept, -1);
+    will_return(mock_accept, EINTR);
+    will_return(mock_accept, -1);
+    will_return(mock_accept, ECONNABORTED);
+    will_return(mock_accept, 7);
     assert_int_equal(sock_accept(3, NULL, NULL), 7);
     assert_int_equal(mock_count[MOCK_ACCEPT], 3);
 }
@@ -98,8 +99,8 @@ static void accept_reports_eagain(void **state)
 {
     (void)state;
     mock_script(MOCK_ACCEPT);
-    will_return(__wrap_accept, -1);
-    will_return(__wrap_accept, EAGAIN);
+    will_return(mock_accept, -1);
+    will_return(mock_accept, EAGAIN);
     assert_int_equal(sock_accept(3, NULL, NULL), -1);
     assert_int_equal(errno, EAGAIN);
     assert_int_equal(mock_count[MOCK_ACCEPT], 1);
@@ -207,6 +208,77 @@ static void close_bad_descriptor(void **state)
     assert_int_equal(errno, EBADF);
 }
 
+/* A connected pair over loopback: *lfd listening, *cfd the client's
+ * end, returned the server's end from sock_accept. */
+static int loopback_pair(int *lfd, int *cfd)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int sfd;
+
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    *lfd = sock_socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(*lfd >= 0);
+    assert_int_equal(sock_bind(*lfd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(sock_listen(*lfd, 4), 0);
+    assert_int_equal(getsockname(*lfd, (struct sockaddr *)&a, &len), 0);
+    *cfd = sock_socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(sock_connect(*cfd, (struct sockaddr *)&a, sizeof a), 0);
+    sfd = sock_accept(*lfd, NULL, NULL);
+    assert_true(sfd >= 0);
+    return sfd;
+}
+
+/* accept: the new descriptor is close-on-exec from the start, so that a
+ * program the server starts never inherits a client. */
+static void accept_gives_close_on_exec(void **state)
+{
+    int lfd, cfd, sfd;
+
+    (void)state;
+    sfd = loopback_pair(&lfd, &cfd);
+    assert_true(fcntl(sfd, F_GETFD) & FD_CLOEXEC);
+    sock_close(sfd);
+    sock_close(cfd);
+    sock_close(lfd);
+}
+
+/* shutdown(SHUT_WR): the peer reads EOF, yet both ends still carry
+ * bytes the other way: the half of close the article leaves out. */
+static void shutdown_half_closes(void **state)
+{
+    int lfd, cfd, sfd;
+    char buf[16];
+
+    (void)state;
+    sfd = loopback_pair(&lfd, &cfd);
+    assert_int_equal(sock_shutdown(cfd, SHUT_WR), 0);
+    assert_int_equal(sock_read(sfd, buf, sizeof buf), 0);      /* EOF */
+    assert_int_equal(sock_write(sfd, "still\n", 6), 6);
+    assert_int_equal(sock_read(cfd, buf, sizeof buf), 6);
+    assert_memory_equal(buf, "still\n", 6);
+    errno = 0;
+    assert_int_equal(sock_write(cfd, "x", 1), -1);             /* our half */
+    assert_int_equal(errno, EPIPE);
+    sock_close(sfd);
+    sock_close(cfd);
+    sock_close(lfd);
+}
+
+/* shutdown on a socket that is not connected: ENOTCONN, as the call says. */
+static void shutdown_not_connected(void **state)
+{
+    int fd = sock_socket(AF_INET, SOCK_STREAM, 0);
+
+    (void)state;
+    errno = 0;
+    assert_int_equal(sock_shutdown(fd, SHUT_WR), -1);
+    assert_int_equal(errno, ENOTCONN);
+    sock_close(fd);
+}
+
 /* The article's whole sequence over loopback, port chosen by the kernel. */
 static void eight_calls_over_loopback(void **state)
 {
@@ -258,6 +330,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(write_to_closed_peer_is_epipe, reset, reset),
         cmocka_unit_test_setup_teardown(close_never_retried, reset, reset),
         cmocka_unit_test_setup_teardown(close_bad_descriptor, reset, reset),
+        cmocka_unit_test_setup_teardown(accept_gives_close_on_exec, reset, reset),
+        cmocka_unit_test_setup_teardown(shutdown_half_closes, reset, reset),
+        cmocka_unit_test_setup_teardown(shutdown_not_connected, reset, reset),
         cmocka_unit_test_setup_teardown(eight_calls_over_loopback, reset, reset),
     };
 

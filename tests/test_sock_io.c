@@ -221,6 +221,7 @@ static void line_reader_init_sets_fields(void **state)
     assert_int_equal(lr.start, 0);
     assert_int_equal(lr.end, 0);
     assert_int_equal(lr.scan, 0);
+    assert_int_equal(lr.skipping, 0);
 }
 
 /* One line in three pieces: assembled, with one recv per piece. */
@@ -291,8 +292,8 @@ static void line_exactly_at_limit(void **state)
     assert_memory_equal(line, "abcdefg\n", 8);
 }
 
-/* One byte more: TOO_LONG with the cap bytes, which are dropped, so the
- * rest of the stream reads on normally. */
+/* One byte more: TOO_LONG with the cap bytes (a 1-byte read finds the
+ * '\n' that makes it one too many), and the next line reads normally. */
 static void line_one_over_limit_is_too_long(void **state)
 {
     char buf[8];
@@ -303,17 +304,109 @@ static void line_one_over_limit_is_too_long(void **state)
     (void)state;
     mock_script(MOCK_RECV);
     recv_gives("abcdefgh", 8);
-    recv_gives("\nok\n", 4);
+    recv_gives("\n", 1);
+    recv_gives("ok\n", 3);
     sock_line_reader_init(&lr, buf, sizeof buf);
     assert_int_equal(sock_read_line(NOFD, &lr, &line, &len),
                      SOCK_LINE_TOO_LONG);
     assert_int_equal(len, sizeof buf);
     assert_memory_equal(line, "abcdefgh", 8);
 
-    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 1);
-    assert_memory_equal(line, "\n", 1);
     assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 3);
     assert_memory_equal(line, "ok\n", 3);
+}
+
+/* Exactly cap bytes and then EOF: not too long, a last line of the limit. */
+static void unterminated_line_of_exactly_the_limit(void **state)
+{
+    char buf[8];
+    struct sock_line_reader lr;
+    const char *line;
+    size_t len;
+
+    (void)state;
+    mock_script(MOCK_RECV);
+    recv_gives("abcd", 4);
+    recv_gives("efgh", 4);
+    recv_eof();
+    recv_eof();
+    sock_line_reader_init(&lr, buf, sizeof buf);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len),
+                     SOCK_LINE_PARTIAL);
+    assert_int_equal(len, 8);
+    assert_memory_equal(line, "abcdefgh", 8);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), SOCK_LINE_EOF);
+}
+
+/* A line far over the limit: TOO_LONG once, its tail (over several reads)
+ * is dropped up to its '\n', and the line after it comes whole. */
+static void too_long_line_tail_is_skipped(void **state)
+{
+    char buf[8];
+    struct sock_line_reader lr;
+    const char *line;
+    size_t len;
+
+    (void)state;
+    mock_script(MOCK_RECV);
+    recv_gives("01234567", 8);
+    recv_gives("8", 1);              /* the 1-byte look: more of the line */
+    recv_gives("9abcdefg", 8);       /* all tail */
+    recv_gives("hij\nnext", 8);      /* tail end, then the next line */
+    recv_gives("\n", 1);
+    recv_eof();
+    sock_line_reader_init(&lr, buf, sizeof buf);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len),
+                     SOCK_LINE_TOO_LONG);
+    assert_memory_equal(line, "01234567", 8);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 5);
+    assert_memory_equal(line, "next\n", 5);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), SOCK_LINE_EOF);
+}
+
+/* EOF while the tail of a too long line is being dropped: just EOF. */
+static void eof_while_skipping_is_eof(void **state)
+{
+    char buf[4];
+    struct sock_line_reader lr;
+    const char *line;
+    size_t len;
+
+    (void)state;
+    mock_script(MOCK_RECV);
+    recv_gives("abcd", 4);
+    recv_gives("e", 1);
+    recv_gives("fg", 2);
+    recv_eof();
+    sock_line_reader_init(&lr, buf, sizeof buf);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len),
+                     SOCK_LINE_TOO_LONG);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), SOCK_LINE_EOF);
+    assert_null(line);
+}
+
+/* EAGAIN on the 1-byte look keeps the full buffer; the next call looks
+ * again and decides. */
+static void eagain_on_full_buffer_is_retried(void **state)
+{
+    char buf[4];
+    struct sock_line_reader lr;
+    const char *line;
+    size_t len;
+
+    (void)state;
+    mock_script(MOCK_RECV);
+    recv_gives("abcd", 4);
+    FAIL_WITH(__wrap_recv, EAGAIN);
+    recv_eof();
+    sock_line_reader_init(&lr, buf, sizeof buf);
+    errno = 0;
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), SOCK_LINE_ERROR);
+    assert_int_equal(errno, EAGAIN);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len),
+                     SOCK_LINE_PARTIAL);
+    assert_int_equal(len, 4);
+    assert_memory_equal(line, "abcd", 4);
 }
 
 /* EOF after an unterminated line: PARTIAL with its bytes, then EOF. */
@@ -452,6 +545,7 @@ static void moved_partial_line_then_too_long(void **state)
     mock_script(MOCK_RECV);
     recv_gives("a\nbcdefg", 8);
     recv_gives("hi", 2);
+    recv_gives("\n", 1);
     sock_line_reader_init(&lr, buf, sizeof buf);
     assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 2);
     assert_memory_equal(line, "a\n", 2);
@@ -509,6 +603,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(lines_glued_in_one_read, reset, reset),
         cmocka_unit_test_setup_teardown(line_exactly_at_limit, reset, reset),
         cmocka_unit_test_setup_teardown(line_one_over_limit_is_too_long, reset, reset),
+        cmocka_unit_test_setup_teardown(unterminated_line_of_exactly_the_limit, reset, reset),
+        cmocka_unit_test_setup_teardown(too_long_line_tail_is_skipped, reset, reset),
+        cmocka_unit_test_setup_teardown(eof_while_skipping_is_eof, reset, reset),
+        cmocka_unit_test_setup_teardown(eagain_on_full_buffer_is_retried, reset, reset),
         cmocka_unit_test_setup_teardown(eof_mid_line_is_partial_then_eof, reset, reset),
         cmocka_unit_test_setup_teardown(clean_eof, reset, reset),
         cmocka_unit_test_setup_teardown(nul_bytes_kept_in_line, reset, reset),

@@ -22,6 +22,7 @@
 
 #include "libsock.h"
 #include "mock_syscalls.h"
+#include "testutil.h"
 
 static int reset(void **state)
 {
@@ -138,11 +139,17 @@ static int int_opt(int fd, int level, int name)
     return v;
 }
 
-/* The contract for every descriptor these helpers return. */
+/* The contract for every descriptor these helpers return: blocking,
+ * close-on-exec, urgent bytes kept in the stream. */
 static void assert_blocking_cloexec(int fd)
 {
+    int on = 0;
+    socklen_t len = sizeof on;
+
     assert_int_equal(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
     assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &on, &len), 0);
+    assert_true(on);
 }
 
 static void expect_msg(const struct sock_err *why, const char *step,
@@ -355,6 +362,74 @@ static void listen_on_setsockopt_failure(void **state)
     expect_msg(&why, "setsockopt SO_REUSEADDR", "127.0.0.1:0", ENOBUFS);
     assert_int_equal(mock_lowest_free_fd(), before);
     assert_int_equal(mock_count[MOCK_BIND], 0);
+}
+
+/* SO_OOBINLINE failing: named, nothing left open, nothing bound. */
+static void listen_on_oobinline_failure(void **state)
+{
+    struct sock_err why;
+    int before = mock_lowest_free_fd();
+
+    (void)state;
+    mock_script(MOCK_SETSOCKOPT);
+    will_return(__wrap_setsockopt, MOCK_REAL);   /* SO_REUSEADDR */
+    FAIL_WITH(__wrap_setsockopt, ENOPROTOOPT);
+    errno = 0;
+    assert_int_equal(sock_listen_on("127.0.0.1", "0", AF_INET, 8, &why), -1);
+    assert_int_equal(errno, ENOPROTOOPT);
+    expect_msg(&why, "setsockopt SO_OOBINLINE", "127.0.0.1:0", ENOPROTOOPT);
+    assert_int_equal(mock_lowest_free_fd(), before);
+    assert_int_equal(mock_count[MOCK_BIND], 0);
+}
+
+/* A connection accepted from sock_listen_on()'s socket inherits
+ * SO_OOBINLINE: an urgent byte arrives in line. */
+static void accepted_sockets_keep_urgent_bytes(void **state)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    struct sock_err why;
+    char port[16], buf[8];
+    int lfd, cfd, sfd, on = 0;
+    socklen_t olen = sizeof on;
+
+    (void)state;
+    lfd = sock_listen_on("127.0.0.1", "0", AF_INET, 8, &why);
+    assert_true(lfd >= 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&ss, &len), 0);
+    port_text(port_of(&ss), port, sizeof port);
+    cfd = sock_connect_to("127.0.0.1", port, AF_INET, 5000, &why);
+    assert_true(cfd >= 0);
+    sfd = sock_accept(lfd, NULL, NULL);
+    assert_true(sfd >= 0);
+    assert_int_equal(getsockopt(sfd, SOL_SOCKET, SO_OOBINLINE, &on, &olen), 0);
+    assert_true(on);
+    assert_int_equal(send(cfd, "a", 1, 0), 1);
+    assert_int_equal(send(cfd, "b", 1, MSG_OOB), 1);
+    assert_int_equal(send(cfd, "c", 1, 0), 1);
+    assert_int_equal(read_n(sfd, buf, 3, 5000), 3);
+    assert_memory_equal(buf, "abc", 3);
+    close(sfd);
+    close(cfd);
+    close(lfd);
+}
+
+/* The backlog the kernel honours: net.core.somaxconn on Linux. */
+static void backlog_max_is_the_systems(void **state)
+{
+#ifdef __linux__
+    FILE *f = fopen("/proc/sys/net/core/somaxconn", "r");
+    int want = 0;
+
+    (void)state;
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "%d", &want), 1);
+    fclose(f);
+    assert_int_equal(sock_backlog_max(), want);
+#else
+    (void)state;
+    assert_true(sock_backlog_max() >= SOMAXCONN);
+#endif
 }
 
 /* The second option, IPV6_V6ONLY, failing on a v6 address. */
@@ -768,6 +843,7 @@ static void connect_to_poll_eintr_then_ready(void **state)
     fd = sock_connect_to("127.0.0.1", port, AF_INET, 5000, NULL);
     assert_true(fd >= 0);
     assert_int_equal(mock_count[MOCK_POLL], 2);
+    mock_reset();                        /* real getsockopt to check fd */
     assert_blocking_cloexec(fd);
     close(fd);
     close(reserve);
@@ -948,6 +1024,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(listen_on_dual_stack_port_in_use, reset, reset),
         cmocka_unit_test_setup_teardown(listen_on_socket_failure, reset, reset),
         cmocka_unit_test_setup_teardown(listen_on_setsockopt_failure, reset, reset),
+        cmocka_unit_test_setup_teardown(listen_on_oobinline_failure, reset, reset),
+        cmocka_unit_test_setup_teardown(accepted_sockets_keep_urgent_bytes, reset, reset),
+        cmocka_unit_test_setup_teardown(backlog_max_is_the_systems, reset, reset),
         cmocka_unit_test_setup_teardown(listen_on_v6only_option_failure, reset, reset),
         cmocka_unit_test_setup_teardown(listen_on_bind_failure, reset, reset),
         cmocka_unit_test_setup_teardown(listen_on_listen_failure, reset, reset),

@@ -270,9 +270,9 @@ static void accept_retry_traced(void **state)
     (void)state;
     sock_trace_set(record, NULL);
     mock_script(MOCK_ACCEPT);
-    FAIL_WITH(__wrap_accept, EINTR);
-    will_return(__wrap_accept, 7);
-    FAIL_WITH(__wrap_accept, EAGAIN);
+    FAIL_WITH(mock_accept, EINTR);
+    will_return(mock_accept, 7);
+    FAIL_WITH(mock_accept, EAGAIN);
     assert_int_equal(sock_accept(NOFD, NULL, NULL), 7);
     assert_int_equal(sock_accept(NOFD, NULL, NULL), -1);
     assert_int_equal(n_ev, 3);
@@ -296,6 +296,27 @@ static void socket_args_named(void **state)
     assert_true(n_ev >= 1);
     assert_event(0, "socket", -1, fd, 0);
     assert_string_equal(ev[0].args, "AF_LOCAL, SOCK_DGRAM, 0");
+}
+
+/* shutdown, the half of close, is traced under its own name with the
+ * direction in words. */
+static void shutdown_traced(void **state)
+{
+    int sv[2];
+
+    (void)state;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    sock_trace_set(record, NULL);
+    assert_int_equal(sock_shutdown(sv[0], SHUT_WR), 0);
+    assert_int_equal(sock_shutdown(-1, SHUT_RDWR), -1);
+    sock_trace_set(NULL, NULL);
+    assert_int_equal(n_ev, 2);
+    assert_event(0, "shutdown", sv[0], 0, 0);
+    assert_string_equal(ev[0].args, "SHUT_WR");
+    assert_event(1, "shutdown", -1, -1, EBADF);
+    assert_string_equal(ev[1].args, "SHUT_RDWR");
+    close(sv[0]);
+    close(sv[1]);
 }
 
 /* A hook that clobbers errno changes nothing for the caller, after a
@@ -408,6 +429,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(failing_calls_carry_err, reset, reset),
         cmocka_unit_test_setup_teardown(accept_retry_traced, reset, reset),
         cmocka_unit_test_setup_teardown(socket_args_named, reset, reset),
+        cmocka_unit_test_setup_teardown(shutdown_traced, reset, reset),
         cmocka_unit_test_setup_teardown(hook_cannot_change_errno, reset, reset),
         cmocka_unit_test_setup_teardown(removing_hook_stops_events, reset, reset),
         cmocka_unit_test_setup_teardown(listen_on_traced, reset, reset),

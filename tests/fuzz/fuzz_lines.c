@@ -111,11 +111,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     : rep.len != len || rep.data != line || rep.end)
                 abort();
         } else if (r == SOCK_LINE_TOO_LONG) {
+            const uint8_t *nl;
+
             if (len != cap || memchr(line, '\n', len) != NULL)
                 abort();
             memset(&q, 0, sizeof q);          /* the line is dropped */
+            /* ... and so is the rest of it, through its '\n'. */
+            nl = memchr(feed + seen, '\n', feed_len - seen);
+            check_shown(line, len);
+            seen = nl != NULL ? (size_t)(nl - feed) + 1 : feed_len;
+            continue;
         } else if (r == SOCK_LINE_PARTIAL) {
-            if (len >= cap || memchr(line, '\n', len) != NULL)
+            if (len > cap || memchr(line, '\n', len) != NULL)
                 abort();
         } else {
             abort();
