@@ -14,6 +14,8 @@ PKGDIR   ?= $(LIBDIR)/pkgconfig
 VERSION  := $(shell sed -n 's/^\#define LIBSOCK_VERSION "\(.*\)"/\1/p' include/libsock.h)
 
 SOCK_CFLAGS = -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Iinclude -MMD -MP
+# tcp-server writes its log from a thread of its own (src/logq.c).
+SOCK_LDLIBS = -pthread
 # Unit tests must reach the --wrap'ed calls: no inlining, no __read_chk.
 TEST_CFLAGS = -O0 -g -U_FORTIFY_SOURCE
 
@@ -28,11 +30,11 @@ LIB       := $(B)/libsock.a
 # client loops, argument parsing, escaping.  main() stays in tcp-*.c.
 APP_SRCS  := src/session.c src/escape.c src/args.c src/server_args.c \
              src/client_args.c src/server_loop.c src/client_loop.c \
-             src/std_fds.c
+             src/std_fds.c src/logq.c
 APP_OBJS  := $(APP_SRCS:src/%.c=$(B)/obj/%.o)
 SERVER_OBJS := $(B)/obj/tcp-server.o $(B)/obj/server_args.o \
                $(B)/obj/server_loop.o $(B)/obj/session.o $(B)/obj/escape.o \
-               $(B)/obj/args.o $(B)/obj/std_fds.o
+               $(B)/obj/args.o $(B)/obj/std_fds.o $(B)/obj/logq.o
 CLIENT_OBJS := $(B)/obj/tcp-client.o $(B)/obj/client_args.o \
                $(B)/obj/client_loop.o $(B)/obj/session.o $(B)/obj/args.o \
                $(B)/obj/std_fds.o
@@ -66,7 +68,7 @@ $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 $(B)/tcp-server: $(SERVER_OBJS) $(LIB) $(B)/.flags
-	$(CC) $(LDFLAGS) -o $@ $(SERVER_OBJS) $(LIB) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(SERVER_OBJS) $(LIB) $(LDLIBS) $(SOCK_LDLIBS)
 
 $(B)/tcp-client: $(CLIENT_OBJS) $(LIB) $(B)/.flags
 	$(CC) $(LDFLAGS) -o $@ $(CLIENT_OBJS) $(LIB) $(LDLIBS)
@@ -97,7 +99,7 @@ $(B)/tests/%.o: tests/%.c $(B)/.cmocka-ok $(B)/.flags | $(B)/tests
 # pulled in); integration tests run the real programs, so build them too.
 TEST_LINK = $(B)/tests/mock_syscalls.o $(B)/tests/testutil.o $(TAPP) $(TLIB)
 $(B)/tests/test_%: $(B)/tests/test_%.o $(TEST_LINK) $(B)/.flags | $(PROGRAMS)
-	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LINK) $(WRAP_LDFLAGS) $(CMOCKA_LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LINK) $(WRAP_LDFLAGS) $(CMOCKA_LIBS) $(LDLIBS) $(SOCK_LDLIBS)
 
 # Install cmocka if it is missing (or say how), once per build tree.
 $(B)/.cmocka-ok: tests/ensure-cmocka.sh | $(B)

@@ -131,6 +131,33 @@ int args_family(int *family, int want, char *err, size_t errsize)
     return 0;
 }
 
+int args_host(const char *v, char *buf, size_t size, const char **host,
+              const char *what, char *err, size_t errsize)
+{
+    size_t n = strlen(v);
+
+    if (n == 0) {
+        snprintf(err, errsize, "%s must not be empty", what);
+        return -1;
+    }
+    if (v[0] != '[' && v[n - 1] != ']') {
+        *host = v;
+        return 0;
+    }
+    if (v[0] != '[' || v[n - 1] != ']' || n < 3 ||
+        memchr(v + 1, ':', n - 2) == NULL || memchr(v + 1, '[', n - 2) != NULL ||
+        memchr(v + 1, ']', n - 2) != NULL || n - 2 >= size) {
+        snprintf(err, errsize,
+                 "%s '%.60s': brackets go around an IPv6 address only, as in [::1]",
+                 what, v);
+        return -1;
+    }
+    memcpy(buf, v + 1, n - 2);
+    buf[n - 2] = '\0';
+    *host = buf;
+    return 0;
+}
+
 int args_number(const char *s, long min, long max, long *out)
 {
     char *end;

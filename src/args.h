@@ -28,6 +28,9 @@ struct args_iter {
     int operands_only;  /* after "--" */
 };
 
+/* What a program's parser found (server_args_parse, client_args_parse). */
+enum args_result { ARGS_RUN, ARGS_HELP, ARGS_VERSION, ARGS_USAGE };
+
 #define ARGS_END      (-1) /* nothing left */
 #define ARGS_OPERAND    0  /* *value is an operand */
 #define ARGS_BAD      (-2) /* usage error, explained in err */
@@ -49,6 +52,17 @@ int args_next(struct args_iter *it, const struct args_opt *opts,
  * Returns 0, or -1 with the reason in err.
  */
 int args_family(int *family, int want, char *err, size_t errsize);
+
+/*
+ * args_host - take a host as users write it, an IPv6 literal possibly in
+ * brackets ("[::1]", "[fe80::1%lo]", as in URLs and "[ADDR]:PORT").  The
+ * brackets are removed: `v` is copied to buf (size bytes) without them,
+ * and *host points to the name.  Without brackets *host is v itself.
+ * `what` names the argument in err.  Returns 0, or -1 for an empty host,
+ * an unmatched bracket or brackets around something that is not IPv6.
+ */
+int args_host(const char *v, char *buf, size_t size, const char **host,
+              const char *what, char *err, size_t errsize);
 
 /*
  * args_number - read a whole decimal number in [min, max] from s.

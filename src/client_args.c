@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "args.h"
@@ -61,11 +62,9 @@ enum args_result client_args_parse(int argc, char **argv,
         case ARGS_OPERAND:
             operands++;
             if (operands == 1) {
-                if (v[0] == '\0') {
-                    snprintf(err, errsize, "HOST must not be empty");
+                if (args_host(v, a->host_buf, sizeof a->host_buf, &a->host,
+                              "HOST", err, errsize) == -1)
                     return ARGS_USAGE;
-                }
-                a->host = v;
             } else if (operands == 2) {
                 if (args_number(v, 1, 65535, &n) == -1) {
                     snprintf(err, errsize, "PORT must be a number from 1 to 65535, not '%.40s'", v);
@@ -80,4 +79,23 @@ enum args_result client_args_parse(int argc, char **argv,
         }
     }
     return ARGS_RUN;
+}
+
+void client_server_name(const struct client_args *a, char *out, size_t size)
+{
+    snprintf(out, size, strchr(a->host, ':') != NULL ? "[%s]:%s" : "%s:%s",
+             a->host, a->port);
+}
+
+void client_connect_error(const struct client_args *a, const char *why_msg,
+                          int resolved, char *out, size_t size)
+{
+    char server[300];
+
+    if (!resolved) {
+        snprintf(out, size, "tcp-client: %s", why_msg);
+        return;
+    }
+    client_server_name(a, server, sizeof server);
+    snprintf(out, size, "tcp-client: %s: %s", server, why_msg);
 }

@@ -124,7 +124,10 @@ static int to_server(struct client *c, int *status)
     c->pend_off = c->pend_len = 0;
     if (c->in_eof && !c->shut) {
         /* Tell the server we are done talking, but keep listening. */
-        shutdown(c->fd, SHUT_WR);
+        if (sock_shutdown(c->fd, SHUT_WR) == -1 && errno != ENOTCONN) {
+            *status = fail(c, "shutdown", errno);
+            return 1;
+        }
         c->shut = 1;
     }
     return 0;

@@ -1,7 +1,9 @@
 /*
  * escape.c - make a client's bytes harmless on the server's terminal: a
  * line with ESC [ ... could otherwise move the cursor, change colours or
- * retitle the window of whoever runs the server (escape.h).
+ * retitle the window of whoever runs the server, and a right-to-left
+ * override (U+202E) could make it read as something it is not
+ * (escape.h).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -12,10 +14,26 @@ static int in(unsigned char c, unsigned lo, unsigned hi)
     return c >= lo && c <= hi;
 }
 
-size_t escape_utf8_len(const unsigned char *s, size_t len)
+/* Well-formed, but invisible or reordering: shown escaped.  n is the
+ * sequence's length, already checked. */
+static int format_char(const unsigned char *s, size_t n)
 {
-    /* Unicode's table of well-formed sequences (no overlongs, no
-     * surrogates, nothing above U+10FFFF). */
+    if (n == 2)
+        return s[0] == 0xD8 && s[1] == 0x9C;            /* U+061C ALM */
+    if (n != 3)
+        return 0;
+    if (s[0] == 0xE2 && s[1] == 0x80)                   /* U+2000.. */
+        return in(s[2], 0x8B, 0x8F) ||                  /* U+200B-U+200F */
+               in(s[2], 0xA8, 0xAE);                    /* U+2028-U+202E */
+    if (s[0] == 0xE2 && s[1] == 0x81)
+        return in(s[2], 0xA6, 0xA9);                    /* U+2066-U+2069 */
+    return s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF; /* U+FEFF */
+}
+
+/* Unicode's table of well-formed sequences (no overlongs, no surrogates,
+ * nothing above U+10FFFF); C1 controls excluded. */
+static size_t utf8_len(const unsigned char *s, size_t len)
+{
     if (len >= 2 && in(s[0], 0xC2, 0xDF) && in(s[1], 0x80, 0xBF))
         return s[0] == 0xC2 && s[1] < 0xA0 ? 0 : 2;  /* C1 controls */
     if (len >= 3 && in(s[2], 0x80, 0xBF)) {
@@ -34,10 +52,18 @@ size_t escape_utf8_len(const unsigned char *s, size_t len)
     return 0;
 }
 
-int escape_write(FILE *f, const char *s, size_t len)
+size_t escape_utf8_len(const unsigned char *s, size_t len)
+{
+    size_t n = utf8_len(s, len);
+
+    return n != 0 && format_char(s, n) ? 0 : n;
+}
+
+size_t escape_text(char *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s;
+    char *o = out;
     size_t i = 0;
 
     while (i < len) {
@@ -45,27 +71,27 @@ int escape_write(FILE *f, const char *s, size_t len)
         size_t n;
 
         if (c >= 0x20 && c < 0x7f && c != '\\') {
-            putc(c, f);
+            *o++ = (char)c;
             i++;
             continue;
         }
         if (c >= 0x80 && (n = escape_utf8_len(p + i, len - i)) != 0) {
-            fwrite(p + i, 1, n, f);
-            i += n;
+            while (n-- > 0)
+                *o++ = (char)p[i++];
             continue;
         }
-        putc('\\', f);
+        *o++ = '\\';
         switch (c) {
-        case '\\': putc('\\', f); break;
-        case '\t': putc('t', f); break;
-        case '\r': putc('r', f); break;
-        case '\n': putc('n', f); break;
+        case '\\': *o++ = '\\'; break;
+        case '\t': *o++ = 't'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\n': *o++ = 'n'; break;
         default:
-            putc('x', f);
-            putc(hex[c >> 4], f);
-            putc(hex[c & 0xf], f);
+            *o++ = 'x';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 0xf];
         }
         i++;
     }
-    return ferror(f) ? EOF : 0;
+    return (size_t)(o - out);
 }

@@ -7,19 +7,30 @@
 #define ESCAPE_H
 
 #include <stddef.h>
-#include <stdio.h>
+
+/* The most bytes escape_text() writes for `len` bytes in ("\xNN" each). */
+#define ESCAPE_MAX(len) (4 * (len))
 
 /*
- * escape_write - write bytes so that none can act on a terminal: printable
- * ASCII and well-formed UTF-8 (Chinese text included) as they are; "\\",
- * "\t", "\r", "\n" for those; every other byte, C1 controls and bytes of
- * malformed UTF-8 as "\xNN".  Returns 0, or EOF if the stream failed.
+ * escape_text - write bytes so that none can act on a terminal or disguise
+ * the text around it: printable ASCII and well-formed, visible UTF-8
+ * (Chinese text included) as they are; "\\", "\t", "\r", "\n" for those;
+ * every other byte as "\xNN": C0 and C1 controls, DEL, malformed UTF-8,
+ * and the invisible and bidirectional format characters that would make a
+ * line display as something else (U+061C, U+200B-U+200F, U+2028, U+2029,
+ * U+202A-U+202E, U+2066-U+2069, U+FEFF).
+ *
+ *   out  room for ESCAPE_MAX(len) bytes; not NUL-terminated
+ *   s    the bytes, len of them
+ *
+ * Returns how many bytes were written to out.
  */
-int escape_write(FILE *f, const char *s, size_t len);
+size_t escape_text(char *out, const char *s, size_t len);
 
 /*
- * escape_utf8_len - the length (2 to 4) of the well-formed, printable
- * UTF-8 sequence at s, or 0 if there is none.
+ * escape_utf8_len - the length (2 to 4) of the well-formed UTF-8 sequence
+ * at s that may be shown as it is, or 0 if there is none (malformed, a C1
+ * control, or one of the format characters above).
  */
 size_t escape_utf8_len(const unsigned char *s, size_t len);
 

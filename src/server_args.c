@@ -10,7 +10,7 @@
 #include "server_args.h"
 
 enum { OPT_4 = 1, OPT_6, OPT_BIND, OPT_ONCE, OPT_QUIET, OPT_MAX_LINE,
-       OPT_MAX_CLIENTS, OPT_IDLE, OPT_HELP, OPT_VERSION };
+       OPT_MAX_CLIENTS, OPT_MAX_PER_IP, OPT_IDLE, OPT_HELP, OPT_VERSION };
 
 static const struct args_opt options[] = {
     { NULL, '4', 0, OPT_4 },
@@ -20,6 +20,7 @@ static const struct args_opt options[] = {
     { "quiet", 'q', 0, OPT_QUIET },
     { "max-line", 0, 1, OPT_MAX_LINE },
     { "max-clients", 0, 1, OPT_MAX_CLIENTS },
+    { "max-per-ip", 0, 1, OPT_MAX_PER_IP },
     { "idle-timeout", 0, 1, OPT_IDLE },
     { "help", 'h', 0, OPT_HELP },
     { "version", 'V', 0, OPT_VERSION },
@@ -42,6 +43,8 @@ enum args_result server_args_parse(int argc, char **argv,
     a->quiet = 0;
     a->max_line = SERVER_DEFAULT_MAX_LINE;
     a->max_clients = SERVER_DEFAULT_MAX_CLIENTS;
+    a->max_per_ip = 0;
+    a->bind_buf[0] = '\0';
     a->idle_timeout = SERVER_DEFAULT_IDLE_TIMEOUT;
 
     args_init(&it, argc, argv);
@@ -60,7 +63,9 @@ enum args_result server_args_parse(int argc, char **argv,
                 snprintf(err, errsize, "option '-b' needs an address");
                 return ARGS_USAGE;
             }
-            a->bind = v;
+            if (args_host(v, a->bind_buf, sizeof a->bind_buf, &a->bind,
+                          "option '-b'", err, errsize) == -1)
+                return ARGS_USAGE;
             break;
         case OPT_ONCE:
             a->once = 1;
@@ -85,6 +90,15 @@ enum args_result server_args_parse(int argc, char **argv,
                 return ARGS_USAGE;
             }
             a->max_clients = (size_t)n;
+            break;
+        case OPT_MAX_PER_IP:
+            if (args_number(v, 0, SERVER_MAX_MAX_CLIENTS, &n) == -1) {
+                snprintf(err, errsize,
+                         "option '--max-per-ip' wants a number from 0 to %d, not '%.40s'",
+                         SERVER_MAX_MAX_CLIENTS, v);
+                return ARGS_USAGE;
+            }
+            a->max_per_ip = (size_t)n;
             break;
         case OPT_IDLE:
             /* A day at most: longer is "never", which 0 already says. */

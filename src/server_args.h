@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "args.h"
 #define SERVER_DEFAULT_PORT "8080"
 #define SERVER_DEFAULT_MAX_LINE 8192
 #define SERVER_DEFAULT_MAX_CLIENTS 1024
@@ -17,16 +18,15 @@
 struct server_args {
     int family;          /* AF_UNSPEC (dual stack), AF_INET or AF_INET6 */
     const char *bind;    /* -b ADDR, or NULL for every interface */
+    char bind_buf[256];  /* -b [IPv6] without its brackets */
     const char *port;    /* "8080" unless given */
     int once;            /* --once: serve one client, then exit */
     int quiet;           /* -q: no connect/disconnect chatter */
     size_t max_line;     /* --max-line: longest line, '\n' included */
     size_t max_clients;  /* --max-clients: sessions at once */
+    size_t max_per_ip;   /* --max-per-ip: sessions from one IP, 0 = any */
     long idle_timeout;   /* --idle-timeout: seconds, 0 = never */
 };
-
-/* What server_args_parse() found. */
-enum args_result { ARGS_RUN, ARGS_HELP, ARGS_VERSION, ARGS_USAGE };
 
 /*
  * server_args_parse - fill `a` from argv.  On ARGS_USAGE, err holds one

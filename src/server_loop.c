@@ -3,41 +3,46 @@
  * read, write, close" for many clients at once, multiplexed with poll().
  *
  * Each connection is non-blocking and moves through three states:
- *   OPEN     reading lines and sending replies (session.h);
- *   CLOSING  the session is over: send what is still queued;
+ *   OPEN     a session: reading lines and sending replies (session.h);
+ *   CLOSING  the session is over (or never began: a client turned away
+ *            as busy): send what is still queued;
  *   DRAIN    half-closed (FIN sent): read and drop until the peer closes
  *            or a short deadline, so that our last words are not destroyed
  *            by a reset when the peer still had bytes in flight.
+ * --max-clients counts OPEN connections only; the others are bounded
+ * apart, by SERVER_MAX_CONNS.
  *
  * Memory stays bounded whatever clients do:
  *   - while a reply is queued the connection is not read, so a client
  *     that sends without reading stops itself (backpressure): at most one
  *     line and one reply are held per client;
  *   - the line buffer and the reply queue exist only while they hold
- *     something, so an idle client costs its struct conn alone.
+ *     something, so an idle client costs its struct conn alone;
+ *   - the log is a bounded queue that drops lines rather than wait for a
+ *     slow reader of stdout or stderr (logq.h).
  *
  * SPDX-License-Identifier: MIT
  */
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 #include "libsock.h"
 #include "escape.h"
 #include "session.h"
 #include "server_loop.h"
+#include "sock_clock.h"
 
 #define DRAIN_MS        1000  /* how long a closing peer may keep sending */
 #define LINGER_MS       5000  /* how long a peer may take to read our last reply */
-#define STOP_MS          800  /* after a signal, the whole goodbye */
+#define STOP_MS          700  /* after a signal, the goodbye (the log then gets 150 ms) */
 #define LINES_PER_TURN    64  /* lines one client may have per poll round */
-#define ACCEPTS_PER_TURN  16
+#define ACCEPTS_PER_TURN 256  /* a deep queue (a burst of clients) empties fast */
 #define ACCEPT_PAUSE_MS  100  /* no descriptor even for "busy": wait */
 #define ERRLINE_ROOM      80  /* room for the longest error line */
 #define FIRST_CONN         2  /* poll slots: wake pipe, listener, clients */
@@ -49,11 +54,13 @@ struct conn {
     unsigned char state;      /* enum conn_state */
     unsigned char more;       /* lines may be buffered: process w/o POLLIN */
     unsigned char peer_eof;   /* the peer has half-closed */
+    unsigned char session;    /* 1: welcomed; 0: turned away as busy */
     long long deadline;       /* OPEN: idle cut-off; CLOSING, DRAIN: close */
     const char *why;          /* reason shown when it disconnects */
     struct sock_line_reader rd; /* rd.buf NULL while nothing is held */
     char *out;                /* queued reply bytes, NULL when none */
     size_t out_len, out_off;
+    unsigned char ip[16];     /* the peer's IP (IPv4 as ::ffff:a.b.c.d) */
     char peer[SOCK_ADDR_TEXT_MAX];
 };
 
@@ -63,46 +70,45 @@ struct server {
     int reserve;              /* a spare descriptor for EMFILE (below) */
     struct conn **conns;
     size_t n, cap;
+    size_t open;              /* connections in C_OPEN: the sessions */
     struct pollfd *pfd;
+    char *shown;              /* a received line, escaped for the log */
     long long now;            /* this turn's time, in ms */
     long long accept_paused_until;
     long long emfile_said;    /* when EMFILE was last reported */
     int served;               /* clients accepted so far */
 };
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void say(struct server *s, const char *what, const struct conn *c)
 {
     if (!s->cfg->quiet)
-        fprintf(s->cfg->log, "%s %s%s%s%s\n", what, c->peer,
-                c->why != NULL ? " (" : "", c->why != NULL ? c->why : "",
-                c->why != NULL ? ")" : "");
+        logq_printf(s->cfg->log, LOGQ_ERR, "%s %s%s%s%s\n", what, c->peer,
+                    c->why != NULL ? " (" : "", c->why != NULL ? c->why : "",
+                    c->why != NULL ? ")" : "");
 }
 
 /* Show a received line as "PEER: text", escaped (escape.h). */
 static void show_line(struct server *s, const struct conn *c,
                       const char *line, size_t len)
 {
+    size_t plen = strlen(c->peer), n;
+
     if (len > 0 && line[len - 1] == '\n')
         len--;
-    fputs(c->peer, s->cfg->out);
-    fputs(": ", s->cfg->out);
-    escape_write(s->cfg->out, line, len);
-    putc('\n', s->cfg->out);
+    memcpy(s->shown, c->peer, plen);
+    memcpy(s->shown + plen, ": ", 2);
+    n = plen + 2 + escape_text(s->shown + plen + 2, line, len);
+    s->shown[n++] = '\n';
+    logq_put(s->cfg->log, LOGQ_OUT, s->shown, n);
 }
 
 static void conn_free(struct server *s, size_t i)
 {
     struct conn *c = s->conns[i];
 
-    say(s, "disconnected", c);
+    if (c->state == C_OPEN)
+        s->open--;
+    say(s, c->session ? "disconnected" : "turned away", c);
     sock_close(c->fd);
     free(c->rd.buf);
     free(c->out);
@@ -139,12 +145,15 @@ static int conn_flush(struct server *s, struct conn *c)
     return 0;
 }
 
+/* One reply (a line, at most max_line) and one notice that ends the
+ * session: all that is ever queued, as a client is not read meanwhile. */
 static size_t out_room(const struct server *s)
 {
     return s->cfg->max_line + ERRLINE_ROOM;
 }
 
-/* Send now what the socket takes; queue the rest.  -1: peer gone. */
+/* Send now what the socket takes; queue the rest.  -1: the session must
+ * end at once (peer gone, no memory, or a reply that does not fit). */
 static int conn_send(struct server *s, struct conn *c, const char *data,
                      size_t len)
 {
@@ -162,6 +171,12 @@ static int conn_send(struct server *s, struct conn *c, const char *data,
         if (len == 0)
             return 0;
     }
+    /* Checked, not assumed: a broken invariant must cost this one
+     * session, never a write past the queue. */
+    if (c->out_len > out_room(s) || len > out_room(s) - c->out_len) {
+        c->why = "reply queue full";
+        return -1;
+    }
     if (c->out == NULL) {
         c->out = malloc(out_room(s));
         if (c->out == NULL) {
@@ -169,9 +184,6 @@ static int conn_send(struct server *s, struct conn *c, const char *data,
             return -1;
         }
     }
-    /* One reply at a time is queued (reading stops meanwhile), plus at
-     * most one notice that ends the session: out_room() holds them. */
-    assert(len <= out_room(s) - c->out_len);
     memcpy(c->out + c->out_len, data, len);
     c->out_len += len;
     return 0;
@@ -183,6 +195,8 @@ static void conn_end(struct server *s, struct conn *c, const char *why)
 {
     if (c->why == NULL)
         c->why = why;
+    if (c->state == C_OPEN)
+        s->open--;
     c->state = C_CLOSING;
     c->more = 0;
     c->deadline = s->now + LINGER_MS;
@@ -205,9 +219,8 @@ static int conn_reply(struct server *s, struct conn *c, enum session_event ev,
 /* Once the queue is empty: FIN, then wait (briefly) for the peer's FIN. */
 static int conn_half_close(struct conn *c, long long now)
 {
-    shutdown(c->fd, SHUT_WR);
-    if (c->peer_eof)
-        return -1;   /* both sides done: close now */
+    if (sock_shutdown(c->fd, SHUT_WR) == -1 || c->peer_eof)
+        return -1;   /* gone, or both sides done: close now */
     c->state = C_DRAIN;
     c->deadline = now + DRAIN_MS;
     return 0;
@@ -305,8 +318,36 @@ static int conn_drain(struct conn *c)
     return 0;
 }
 
+/* The peer's IP as 16 bytes, IPv4 written as IPv4-mapped IPv6, so that
+ * one client is one key whichever socket family it came in on. */
+static void peer_ip(const struct sockaddr *sa, unsigned char ip[16])
+{
+    memset(ip, 0, 16);
+    if (sa->sa_family == AF_INET6) {
+        memcpy(ip, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+    } else if (sa->sa_family == AF_INET) {
+        ip[10] = ip[11] = 0xff;
+        memcpy(ip + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    }
+}
+
+/* Sessions open from this IP now.  A scan, done only with --max-per-ip:
+ * a few microseconds per accept for a thousand clients. */
+static size_t sessions_from(const struct server *s, const unsigned char ip[16])
+{
+    size_t i, k = 0;
+
+    for (i = 0; i < s->n; i++)
+        if (s->conns[i]->state == C_OPEN &&
+            memcmp(s->conns[i]->ip, ip, 16) == 0)
+            k++;
+    return k;
+}
+
+/* A new connection: a session (welcomed) or, session 0, a client being
+ * turned away (told busy, then drained like any goodbye). */
 static int add_conn(struct server *s, int fd, const struct sockaddr *sa,
-                    socklen_t salen, long long now)
+                    socklen_t salen, int session)
 {
     struct conn *c;
 
@@ -328,28 +369,57 @@ static int add_conn(struct server *s, int fd, const struct sockaddr *sa,
     if (c == NULL)
         return -1;
     c->fd = fd;
-    c->state = C_OPEN;
-    c->deadline = s->cfg->idle_ms > 0 ? now + s->cfg->idle_ms : 0;
+    c->session = (unsigned char)session;
+    peer_ip(sa, c->ip);
     if (sock_addr_text(sa, salen, c->peer, sizeof c->peer) == -1)
         strcpy(c->peer, "?");
     s->conns[s->n++] = c;
+    if (!session) {
+        c->state = C_CLOSING;
+        conn_reply(s, c, SESSION_FULL, NULL, 0, "server busy");
+        return 0;   /* a failed send ends it on its next turn */
+    }
+    c->state = C_OPEN;
+    s->open++;
+    c->deadline = s->cfg->idle_ms > 0 ? s->now + s->cfg->idle_ms : 0;
     say(s, "connected", c);
     if (conn_send(s, c, SESSION_WELCOME, sizeof SESSION_WELCOME - 1) == -1)
-        c->state = C_CLOSING;  /* gone already: freed on its next turn */
+        conn_end(s, c, NULL);  /* gone already: freed on its next turn */
     return 0;
 }
 
-/* Tell a connection we cannot serve that we are busy, and close it now.
- * It is not drained: holding it would hold the descriptor we lack. */
-static void turn_away(int fd)
+/*
+ * No slot and no descriptor to spare for a goodbye: say busy, send FIN,
+ * drop what the client already sent (unread input would turn our close
+ * into a reset that can destroy the busy line) and close.  A client that
+ * sends more after this may still see a reset; that is the price of not
+ * holding a descriptor we do not have.
+ */
+static void close_busy(int fd)
 {
     struct session_reply r;
 
     session_respond(SESSION_FULL, NULL, 0, 0, NULL, 0, &r);
-    sock_set_nonblock(fd, 1);
-    sock_write(fd, r.data, r.len);
-    shutdown(fd, SHUT_WR);
+    if (sock_set_nonblock(fd, 1) == 0 &&
+        sock_write(fd, r.data, r.len) == (ssize_t)r.len &&
+        sock_shutdown(fd, SHUT_WR) == 0) {
+        char sink[512];
+
+        while (sock_read(fd, sink, sizeof sink) > 0)
+            ;
+    }
     sock_close(fd);
+}
+
+/* Tell a client we cannot serve that we are busy, with the same goodbye
+ * as a session's end (FIN, drain) while fewer than max_clients goodbyes
+ * are under way (SERVER_MAX_CONNS); past that, at once. */
+static void turn_away(struct server *s, int fd, const struct sockaddr *sa,
+                      socklen_t salen)
+{
+    if (s->n - s->open >= s->cfg->max_clients ||
+        add_conn(s, fd, sa, salen, 0) == -1)
+        close_busy(fd);
 }
 
 /* The spare descriptor: any cheap file will do. */
@@ -372,8 +442,9 @@ static int open_reserve(void)
 static void out_of_descriptors(struct server *s, int err, long long now)
 {
     if (now - s->emfile_said >= 1000) {   /* say so once a second at most */
-        fprintf(s->cfg->log, "tcp-server: accept: %s: turning clients away\n",
-                strerror(err));
+        logq_printf(s->cfg->log, LOGQ_ERR,
+                    "tcp-server: accept: %s: turning clients away\n",
+                    strerror(err));
         s->emfile_said = now;
     }
     if (s->reserve >= 0) {
@@ -383,7 +454,7 @@ static void out_of_descriptors(struct server *s, int err, long long now)
         s->reserve = -1;
         fd = sock_accept(s->lfd, NULL, NULL);
         if (fd >= 0)
-            turn_away(fd);
+            close_busy(fd);
         s->reserve = open_reserve();
         if (fd >= 0 && s->reserve >= 0)
             return;
@@ -397,8 +468,10 @@ static void accept_clients(struct server *s, long long now)
 
     for (k = 0; k < ACCEPTS_PER_TURN && s->lfd >= 0; k++) {
         struct sockaddr_storage ss;
+        struct sockaddr *sa = (struct sockaddr *)&ss;
         socklen_t len = sizeof ss;
-        int fd = sock_accept(s->lfd, (struct sockaddr *)&ss, &len);
+        unsigned char ip[16];
+        int fd = sock_accept(s->lfd, sa, &len);
 
         if (fd == -1) {
             if (errno == EMFILE || errno == ENFILE)
@@ -407,17 +480,23 @@ static void accept_clients(struct server *s, long long now)
                 s->accept_paused_until = now + ACCEPT_PAUSE_MS;
             return;   /* EAGAIN: nobody else waiting */
         }
-        if (s->n >= s->cfg->max_clients) {
-            turn_away(fd);
+        if (sock_set_nonblock(fd, 1) == -1) {
+            logq_printf(s->cfg->log, LOGQ_ERR, "tcp-server: accept: %s\n",
+                        strerror(errno));
+            close_busy(fd);
             continue;
         }
-        /* Close-on-exec, like every socket libsock opens: nothing we
-         * might start should inherit a client. */
-        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-        if (sock_set_nonblock(fd, 1) == -1 ||
-            add_conn(s, fd, (struct sockaddr *)&ss, len, now) == -1) {
-            fprintf(s->cfg->log, "tcp-server: accept: %s\n", strerror(errno));
-            turn_away(fd);
+        peer_ip(sa, ip);
+        if (s->open >= s->cfg->max_clients ||
+            (s->cfg->max_per_ip > 0 &&
+             sessions_from(s, ip) >= s->cfg->max_per_ip)) {
+            turn_away(s, fd, sa, len);
+            continue;
+        }
+        if (add_conn(s, fd, sa, len, 1) == -1) {
+            logq_printf(s->cfg->log, LOGQ_ERR, "tcp-server: accept: %s\n",
+                        strerror(errno));
+            close_busy(fd);
             continue;
         }
         if (s->cfg->once && ++s->served == 1) {
@@ -428,7 +507,8 @@ static void accept_clients(struct server *s, long long now)
     }
 }
 
-/* Signal: no more clients; every client is told and closed. */
+/* Signal: no more clients (the listener goes, so new ones are refused);
+ * every client is told and closed. */
 static void begin_stop(struct server *s)
 {
     size_t i;
@@ -440,11 +520,20 @@ static void begin_stop(struct server *s)
     for (i = 0; i < s->n; i++) {
         struct conn *c = s->conns[i];
 
-        if (c->state == C_OPEN &&
+        /* A failed send leaves it CLOSING: freed on its next turn. */
+        if (c->state == C_OPEN)
             conn_reply(s, c, SESSION_STOPPING, NULL, 0,
-                       "server shutting down") == -1)
-            c->state = C_CLOSING;   /* its flush fails: freed next turn */
+                       "server shutting down");
     }
+}
+
+/* The session's time is up: silent, or not taking its replies. */
+static int conn_timed_out(struct server *s, struct conn *c)
+{
+    if (conn_pending(c))
+        return conn_reply(s, c, SESSION_NOT_READING, NULL, 0,
+                          "not reading replies");
+    return conn_reply(s, c, SESSION_IDLE_OUT, NULL, 0, "idle timeout");
 }
 
 /* One conn after poll: returns -1 to free it. */
@@ -459,7 +548,7 @@ static int conn_step(struct server *s, struct conn *c, short rev,
         conn_read(s, c, now) == -1)
         return -1;
     if (c->state == C_OPEN && s->cfg->idle_ms > 0 && now >= c->deadline &&
-        conn_reply(s, c, SESSION_IDLE_OUT, NULL, 0, "idle timeout") == -1)
+        conn_timed_out(s, c) == -1)
         return -1;
     if (c->state == C_CLOSING && !conn_pending(c) &&
         conn_half_close(c, now) == -1)
@@ -544,14 +633,15 @@ int server_run(int lfd, const struct server_config *cfg,
     s.emfile_said = -1000000;
     s.reserve = open_reserve();
     s.pfd = malloc(FIRST_CONN * sizeof *s.pfd);
-    if (s.pfd == NULL || sock_set_nonblock(lfd, 1) == -1) {
-        fprintf(cfg->log, "tcp-server: %s\n", strerror(errno));
+    s.shown = malloc(SOCK_ADDR_TEXT_MAX + 2 + ESCAPE_MAX(cfg->max_line) + 1);
+    if (s.pfd == NULL || s.shown == NULL || sock_set_nonblock(lfd, 1) == -1) {
+        logq_printf(cfg->log, LOGQ_ERR, "tcp-server: %s\n", strerror(errno));
         rc = 1;
         goto out;
     }
 
     while (s.lfd >= 0 || s.n > 0) {
-        long long now = s.now = now_ms();
+        long long now = s.now = sock_clock_ms();
         int timeout, ready;
         size_t i;
 
@@ -563,16 +653,16 @@ int server_run(int lfd, const struct server_config *cfg,
             break;
 
         timeout = prepare_poll(&s, now, stop_at);
-        fflush(cfg->out);
         ready = poll(s.pfd, (nfds_t)(FIRST_CONN + s.n), timeout);
         if (ready == -1) {
             if (errno == EINTR)
                 continue;   /* a signal: the loop top checks *stop */
-            fprintf(cfg->log, "tcp-server: poll: %s\n", strerror(errno));
+            logq_printf(cfg->log, LOGQ_ERR, "tcp-server: poll: %s\n",
+                        strerror(errno));
             rc = 1;
             break;
         }
-        now = s.now = now_ms();
+        now = s.now = sock_clock_ms();
 
         /* Walk backwards: conn_free() moves the last one into slot i. */
         for (i = s.n; i-- > 0;) {
@@ -593,8 +683,8 @@ out:
         sock_close(s.lfd);
     if (s.reserve >= 0)
         close(s.reserve);
-    fflush(cfg->out);
     free(s.conns);
     free(s.pfd);
+    free(s.shown);
     return rc;
 }

@@ -56,6 +56,11 @@ void session_respond(enum session_event ev, const char *line, size_t len,
         out->len = sizeof SESSION_IDLE - 1;
         out->end = 1;
         break;
+    case SESSION_NOT_READING:
+        out->data = SESSION_NOREAD;
+        out->len = sizeof SESSION_NOREAD - 1;
+        out->end = 1;
+        break;
     case SESSION_STOPPING:
         out->data = SESSION_SHUTDOWN;
         out->len = sizeof SESSION_SHUTDOWN - 1;

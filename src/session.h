@@ -12,6 +12,8 @@
  *                      quit), then the session ends
  *   too long a line -> "error: line too long (max N bytes)\n", ends
  *   silent too long -> "error: idle timeout\n", ends
+ *   replies unread
+ *   that long       -> "error: not reading replies\n", ends
  *   server stopping -> "error: server shutting down\n", ends
  *   too many clients-> "error: server busy\n", ends at once
  *
@@ -25,6 +27,7 @@
 #define SESSION_WELCOME  "welcome!\n"
 #define SESSION_SHUTDOWN "error: server shutting down\n"
 #define SESSION_IDLE     "error: idle timeout\n"
+#define SESSION_NOREAD   "error: not reading replies\n"
 #define SESSION_BUSY     "error: server busy\n"
 
 /* What happened on one connection. */
@@ -34,7 +37,10 @@ enum session_event {
     SESSION_EOF,       /* the peer closed; nothing held */
     SESSION_TOO_LONG,  /* max_line bytes came without '\n' */
     SESSION_IDLE_OUT,  /* the peer was silent past the idle timeout */
-    SESSION_STOPPING,  /* the server is shutting down (SIGINT, SIGTERM) */
+    SESSION_NOT_READING, /* a reply waited that long: the peer sends but
+                            does not read */
+    SESSION_STOPPING,  /* the server is shutting down (SIGINT, SIGTERM,
+                          SIGHUP) */
     SESSION_FULL       /* a connection beyond the client limit */
 };
 

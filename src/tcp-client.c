@@ -20,7 +20,8 @@ static void usage(FILE *f)
     fputs("usage: tcp-client [-4|-6] [--timeout SEC] [-h|--help] [-V|--version]\n"
           "                  [HOST [PORT]]\n"
           "\n"
-          "Connect to HOST (default 127.0.0.1) on PORT (default 8080), send each\n"
+          "Connect to HOST (default 127.0.0.1; an IPv6 address may be written in\n"
+          "brackets, [::1]) on PORT (default 8080), send each\n"
           "line of input and show everything the server sends.  After a \"quit\"\n"
           "line, or at the end of input, show the rest and exit.\n"
           "\n"
@@ -31,11 +32,23 @@ static void usage(FILE *f)
           "  -V, --version  show the version\n", f);
 }
 
+/* HOST is a numeric address (no name lookup would happen for it). */
+static int is_address(const char *host)
+{
+    struct addrinfo *ai = sock_resolve(host, "0", AF_UNSPEC, AI_NUMERICHOST,
+                                       NULL);
+
+    if (ai == NULL)
+        return 0;
+    freeaddrinfo(ai);
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     struct client_args a;
     struct sock_err why;
-    char err[200], server[300];
+    char err[600], server[300];
     int fd;
 
     switch (client_args_parse(argc, argv, &a, err, sizeof err)) {
@@ -59,16 +72,14 @@ int main(int argc, char **argv)
 
     fd = sock_connect_to(a.host, a.port, a.family,
                          a.timeout_s > 0 ? a.timeout_s * 1000 : -1, &why);
-    /* Name the server as the user did, bracketing an IPv6 literal. */
-    snprintf(server, sizeof server, strchr(a.host, ':') ? "[%s]:%s" : "%s:%s",
-             a.host, a.port);
     if (fd == -1) {
-        /* why names the address tried; add the name if that was not it. */
-        if (strstr(why.msg, a.host) != NULL)
-            fprintf(stderr, "tcp-client: %s\n", why.msg);
-        else
-            fprintf(stderr, "tcp-client: %s: %s\n", server, why.msg);
+        /* why names HOST:PORT itself when the name did not resolve; else
+         * the address tried, which is HOST unless HOST is a name. */
+        client_connect_error(&a, why.msg, why.gai == 0 && !is_address(a.host),
+                             err, sizeof err);
+        fprintf(stderr, "%s\n", err);
         return 1;
     }
+    client_server_name(&a, server, sizeof server);
     return client_run(fd, STDIN_FILENO, STDOUT_FILENO, server, stderr);
 }

@@ -16,11 +16,21 @@
 #include <sys/socket.h>
 
 #include "libsock.h"
+#include "escape.h"
 #include "server_args.h"
 #include "std_fds.h"
 #include "server_loop.h"
+#include "logq.h"
 
-#define BACKLOG 128
+/* The log queue's size: room for thousands of ordinary lines, and always
+ * for one longest line, escaped. */
+static size_t log_room(size_t max_line)
+{
+    const size_t usual = (size_t)256 * 1024;
+    size_t longest = ESCAPE_MAX(max_line) + 1024;
+
+    return longest > usual ? longest : usual;
+}
 
 static volatile sig_atomic_t stop;
 static int wake[2] = { -1, -1 };
@@ -56,19 +66,23 @@ static int open_wake_pipe(void)
 
 /*
  * Every client is a descriptor.  Raise the soft open-file limit to what
- * --max-clients needs (plus the listener, stdio and a spare), up to the
- * hard limit, and say so if even that is too low.
+ * the server may hold (SERVER_MAX_CONNS: the sessions, and clients being
+ * told goodbye) plus the listener, stdio and a spare, up to the hard
+ * limit, and say so if even that is too low for the sessions.
  */
 static void raise_fd_limit(size_t max_clients)
 {
     struct rlimit rl;
+    rlim_t want = (rlim_t)SERVER_MAX_CONNS(max_clients) + 16;
     rlim_t need = (rlim_t)max_clients + 16;
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= need)
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
         return;
-    rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need
-                      ? rl.rlim_max : need;
-    if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur < need)
+    rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want
+                      ? rl.rlim_max : want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+        (void)getrlimit(RLIMIT_NOFILE, &rl);   /* report what we have */
+    if (rl.rlim_cur < need)
         fprintf(stderr,
                 "tcp-server: open-file limit is %llu: fewer than --max-clients %zu "
                 "clients can be served at once; the rest are told the server is busy\n",
@@ -78,8 +92,8 @@ static void raise_fd_limit(size_t max_clients)
 static void usage(FILE *f)
 {
     fputs("usage: tcp-server [-4|-6] [-b ADDR] [--once] [--max-clients N]\n"
-          "                  [--max-line BYTES] [--idle-timeout SEC] [-q|--quiet]\n"
-          "                  [-h|--help] [-V|--version] [PORT]\n"
+          "                  [--max-per-ip N] [--max-line BYTES] [--idle-timeout SEC]\n"
+          "                  [-q|--quiet] [-h|--help] [-V|--version] [PORT]\n"
           "\n"
           "Answer every client with \"welcome!\", then echo each line it\n"
           "sends until it sends \"quit\".\n"
@@ -89,11 +103,30 @@ static void usage(FILE *f)
           "  -b, --bind ADDR   listen on one address only (name or literal)\n"
           "  --once            serve one client, then exit (as the article's server)\n"
           "  --max-clients N   clients at once; more are told \"server busy\" (default 1024)\n"
+          "  --max-per-ip N    clients at once from one IP address (default 0: no limit)\n"
           "  --max-line BYTES  longest line accepted, newline included (default 8192)\n"
-          "  --idle-timeout SEC  close a client silent this long (default 300; 0: never)\n"
+          "  --idle-timeout SEC  close a client silent this long, or one that does not\n"
+          "                    read its replies for this long (default 300; 0: never)\n"
           "  -q, --quiet       do not report connects and disconnects\n"
           "  -h, --help        show this help\n"
           "  -V, --version     show the version\n", f);
+}
+
+/* SIGINT (Ctrl-C), SIGTERM (kill) and SIGHUP (the terminal closed) all
+ * mean "stop": tell every client, then exit 0. */
+static int catch_stop_signals(void)
+{
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    struct sigaction sa;
+    size_t i;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);   /* no SA_RESTART: poll() must wake */
+    for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        if (sigaction(sigs[i], &sa, NULL) == -1)
+            return -1;
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -103,9 +136,8 @@ int main(int argc, char **argv)
     struct sock_err why;
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
-    struct sigaction sa;
     char err[200], where[SOCK_ADDR_TEXT_MAX];
-    int lfd;
+    int lfd, rc;
 
     switch (server_args_parse(argc, argv, &a, err, sizeof err)) {
     case ARGS_HELP:
@@ -128,15 +160,16 @@ int main(int argc, char **argv)
         return 1;
     }
     /* A client that vanishes must cost us an EPIPE, never our life. */
-    signal(SIGPIPE, SIG_IGN);
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);   /* no SA_RESTART: poll() must wake */
-    sigaction(SIGTERM, &sa, NULL);
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || catch_stop_signals() == -1) {
+        fprintf(stderr, "tcp-server: sigaction: %s\n", strerror(errno));
+        return 1;
+    }
 
     raise_fd_limit(a.max_clients);
-    lfd = sock_listen_on(a.bind, a.port, a.family, BACKLOG, &why);
+    /* The system's largest backlog: a burst of clients must find room in
+     * the queue of finished handshakes, or they wait for a welcome that
+     * never comes. */
+    lfd = sock_listen_on(a.bind, a.port, a.family, sock_backlog_max(), &why);
     if (lfd == -1) {
         fprintf(stderr, "tcp-server: %s\n", why.msg);
         return 1;
@@ -147,16 +180,26 @@ int main(int argc, char **argv)
         sock_close(lfd);
         return 1;
     }
-    fprintf(stderr, "listening on %s\n", where);
-    fflush(stderr);
+    /* From here on the log goes through a queue that never blocks us. */
+    cfg.log = logq_open(STDOUT_FILENO, STDERR_FILENO, log_room(a.max_line),
+                        "tcp-server");
+    if (cfg.log == NULL) {
+        fprintf(stderr, "tcp-server: log: %s\n", strerror(errno));
+        sock_close(lfd);
+        return 1;
+    }
+    logq_printf(cfg.log, LOGQ_ERR, "listening on %s\n", where);
 
     cfg.max_line = a.max_line;
     cfg.max_clients = a.max_clients;
+    cfg.max_per_ip = a.max_per_ip;
     cfg.idle_ms = a.idle_timeout * 1000;
     cfg.once = a.once;
     cfg.quiet = a.quiet;
-    cfg.out = stdout;
-    cfg.log = stderr;
     cfg.wake_fd = wake[0];
-    return server_run(lfd, &cfg, &stop);
+    rc = server_run(lfd, &cfg, &stop);
+    /* What is still queued gets a moment to reach a slow reader; after a
+     * signal only what is left of the second the SPEC allows. */
+    (void)logq_close(cfg.log, stop ? 150 : 1000);  /* drops: it said so */
+    return rc;
 }

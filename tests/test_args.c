@@ -377,6 +377,32 @@ static void server_defaults(void **state)
     assert_int_equal(a.once, 0);
     assert_int_equal(a.quiet, 0);
     assert_int_equal(a.max_line, 8192);
+    assert_int_equal(a.max_clients, 1024);
+    assert_int_equal(a.idle_timeout, 300);
+    assert_int_equal(a.max_per_ip, 0);
+}
+
+static void server_max_per_ip(void **state)
+{
+    char *argv[] = { "tcp-server", "--max-per-ip", "5", NULL };
+    char *off[] = { "tcp-server", "--max-per-ip=0", NULL };
+    static char *const bad[] = { "-1", "x", "", "1000001" };
+    struct server_args a;
+    char err[128];
+    size_t i;
+
+    (void)state;
+    assert_int_equal(sparse(ARGC(argv), argv, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.max_per_ip, 5);
+    assert_int_equal(sparse(ARGC(off), off, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.max_per_ip, 0);
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv_bad[] = { "tcp-server", "--max-per-ip", bad[i], NULL };
+
+        assert_int_equal(sparse(ARGC(argv_bad), argv_bad, &a, err, sizeof err),
+                         ARGS_USAGE);
+        assert_mentions(err, "--max-per-ip");
+    }
 }
 
 static void server_families(void **state)
@@ -459,6 +485,32 @@ static void server_bind(void **state)
 
     assert_int_equal(sparse(ARGC(argv5), argv5, &a, err, sizeof err), ARGS_USAGE);
     assert_mentions(err, "-b");
+}
+
+/* -b takes an IPv6 address in brackets, as it is printed; brackets
+ * around anything else, or unmatched, are a usage error. */
+static void server_bind_brackets(void **state)
+{
+    char *argv1[] = { "tcp-server", "-b", "[::1]", NULL };
+    char *argv2[] = { "tcp-server", "--bind=[fe80::1%lo]", NULL };
+    static char *const bad[] = { "[127.0.0.1]", "[::1", "::1]", "[]",
+                                 "[localhost]", "[[::1]]" };
+    struct server_args a;
+    char err[128];
+    size_t i;
+
+    (void)state;
+    assert_int_equal(sparse(ARGC(argv1), argv1, &a, err, sizeof err), ARGS_RUN);
+    assert_string_equal(a.bind, "::1");
+    assert_int_equal(sparse(ARGC(argv2), argv2, &a, err, sizeof err), ARGS_RUN);
+    assert_string_equal(a.bind, "fe80::1%lo");
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[] = { "tcp-server", "-b", bad[i], NULL };
+
+        assert_int_equal(sparse(ARGC(argv), argv, &a, err, sizeof err),
+                         ARGS_USAGE);
+        assert_mentions(err, "-b");
+    }
 }
 
 static void server_bad_ports(void **state)
@@ -698,6 +750,72 @@ static void client_three_operands(void **state)
     assert_mentions(err, "9001");
 }
 
+/* HOST may be an IPv6 address in brackets, with or without a zone: the
+ * brackets go, the address stays. */
+static void client_bracket_hosts(void **state)
+{
+    char *argv1[] = { "tcp-client", "[::1]", "9000", NULL };
+    char *argv2[] = { "tcp-client", "[fe80::1%lo]", "80", NULL };
+    static char *const bad[] = { "[127.0.0.1]", "[::1", "::1]", "[]",
+                                 "[localhost]", "[[::1]]" };
+    struct client_args a;
+    char err[128];
+    size_t i;
+
+    (void)state;
+    assert_int_equal(cparse(ARGC(argv1), argv1, &a, err, sizeof err), ARGS_RUN);
+    assert_string_equal(a.host, "::1");
+    assert_string_equal(a.port, "9000");
+    assert_int_equal(cparse(ARGC(argv2), argv2, &a, err, sizeof err), ARGS_RUN);
+    assert_string_equal(a.host, "fe80::1%lo");
+    assert_string_equal(a.port, "80");
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[] = { "tcp-client", bad[i], NULL };
+
+        assert_int_equal(cparse(ARGC(argv), argv, &a, err, sizeof err),
+                         ARGS_USAGE);
+        assert_mentions(err, "HOST");
+    }
+}
+
+/* The names in tcp-client's messages: the server as typed; the host name
+ * first when the address tried is not what was typed, whatever the
+ * words of the message (a host called "Connection" too). */
+static void client_messages_name_the_server(void **state)
+{
+    struct client_args a;
+    char out[400];
+
+    (void)state;
+    a.host = "::1";
+    a.port = "9000";
+    client_server_name(&a, out, sizeof out);
+    assert_string_equal(out, "[::1]:9000");
+    a.host = "localhost";
+    client_server_name(&a, out, sizeof out);
+    assert_string_equal(out, "localhost:9000");
+
+    client_connect_error(&a, "connect 127.0.0.1:9000: Connection refused", 1,
+                         out, sizeof out);
+    assert_string_equal(out, "tcp-client: localhost:9000: connect "
+                             "127.0.0.1:9000: Connection refused");
+    a.host = "Connection";
+    client_connect_error(&a, "connect 10.1.2.3:9000: Connection refused", 1,
+                         out, sizeof out);
+    assert_string_equal(out, "tcp-client: Connection:9000: connect "
+                             "10.1.2.3:9000: Connection refused");
+    a.host = "127.0.0.1";
+    client_connect_error(&a, "connect 127.0.0.1:9000: Connection refused", 0,
+                         out, sizeof out);
+    assert_string_equal(out, "tcp-client: connect 127.0.0.1:9000: "
+                             "Connection refused");
+    a.host = "no..such";
+    client_connect_error(&a, "resolve no..such:9000: Name or service not known",
+                         0, out, sizeof out);
+    assert_string_equal(out, "tcp-client: resolve no..such:9000: Name or "
+                             "service not known");
+}
+
 static void client_empty_host(void **state)
 {
     char *argv[] = { "tcp-client", "", "9000", NULL };
@@ -753,6 +871,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(server_four_and_six_exclude, reset, reset),
         cmocka_unit_test_setup_teardown(server_once_quiet_port, reset, reset),
         cmocka_unit_test_setup_teardown(server_bind, reset, reset),
+        cmocka_unit_test_setup_teardown(server_bind_brackets, reset, reset),
+        cmocka_unit_test_setup_teardown(server_max_per_ip, reset, reset),
         cmocka_unit_test_setup_teardown(server_bad_ports, reset, reset),
         cmocka_unit_test_setup_teardown(server_two_ports, reset, reset),
         cmocka_unit_test_setup_teardown(server_max_line, reset, reset),
@@ -765,6 +885,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(client_bad_timeout, reset, reset),
         cmocka_unit_test_setup_teardown(client_bad_ports, reset, reset),
         cmocka_unit_test_setup_teardown(client_three_operands, reset, reset),
+        cmocka_unit_test_setup_teardown(client_bracket_hosts, reset, reset),
+        cmocka_unit_test_setup_teardown(client_messages_name_the_server, reset, reset),
         cmocka_unit_test_setup_teardown(client_empty_host, reset, reset),
         cmocka_unit_test_setup_teardown(client_options_and_help, reset, reset),
     };

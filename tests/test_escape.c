@@ -1,10 +1,11 @@
 /*
- * test_escape.c - escape_write shows a client's bytes on the server's
+ * test_escape.c - escape_text shows a client's bytes on the server's
  * terminal so that none can act on it: printable ASCII and well-formed
  * UTF-8 as they are, "\\" "\t" "\r" "\n" named, every other byte (C0 and
- * C1 controls, DEL, malformed UTF-8) as "\xNN".  Output goes to a memory
- * stream (open_memstream) and is compared byte for byte; escape_utf8_len
- * is checked at the edges of Unicode's table of well-formed sequences.
+ * C1 controls, DEL, malformed UTF-8, invisible and bidi format
+ * characters) as "\xNN".  Output is compared byte for byte, and must fit
+ * ESCAPE_MAX; escape_utf8_len is checked at the edges of Unicode's table
+ * of well-formed sequences.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -25,17 +26,18 @@ static int reset(void **state)
     return mock_reset_group(state);
 }
 
-/* Escape len bytes of in and check the output is exactly want. */
+/* Escape len bytes of in and check the output is exactly want, and
+ * that not a byte was written past ESCAPE_MAX(len). */
 static void check_escape(const char *in, size_t len, const char *want)
 {
-    char *out = NULL;
-    size_t outlen = 0;
-    FILE *f = open_memstream(&out, &outlen);
+    size_t room = ESCAPE_MAX(len), outlen;
+    char *out = malloc(room + 8);
 
-    assert_non_null(f);
-    assert_int_equal(escape_write(f, in, len), 0);
-    assert_int_equal(fclose(f), 0);
     assert_non_null(out);
+    memset(out, '#', room + 8);
+    outlen = escape_text(out, in, len);
+    assert_true(outlen <= room);
+    assert_memory_equal(out + room, "########", 8);
     if (outlen != strlen(want) || memcmp(out, want, outlen) != 0)
         print_error("escaped to \"%.*s\", want \"%s\"\n", (int)outlen, out,
                     want);
@@ -202,15 +204,41 @@ static void length_limits_the_sequence(void **state)
     check_escape("ab", 1, "a");
 }
 
-static void write_failure_is_reported(void **state)
+/* Invisible and bidirectional format characters could make a line show
+ * as something else (a right-to-left override reverses what follows):
+ * escaped byte by byte like controls.  Their neighbours are plain text. */
+static void bidi_and_invisible_escaped(void **state)
 {
-    FILE *f = fopen("/dev/null", "r");
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        { "\xe2\x80\xaa", "\\xe2\\x80\\xaa" },   /* U+202A LRE */
+        { "\xe2\x80\xae", "\\xe2\\x80\\xae" },   /* U+202E RLO */
+        { "\xe2\x81\xa6", "\\xe2\\x81\\xa6" },   /* U+2066 LRI */
+        { "\xe2\x81\xa9", "\\xe2\\x81\\xa9" },   /* U+2069 PDI */
+        { "\xe2\x80\x8b", "\\xe2\\x80\\x8b" },   /* U+200B ZWSP */
+        { "\xe2\x80\x8f", "\\xe2\\x80\\x8f" },   /* U+200F RLM */
+        { "\xe2\x80\xa8", "\\xe2\\x80\\xa8" },   /* U+2028 LS */
+        { "\xe2\x80\xa9", "\\xe2\\x80\\xa9" },   /* U+2029 PS */
+        { "\xef\xbb\xbf", "\\xef\\xbb\\xbf" },   /* U+FEFF BOM */
+        { "\xd8\x9c", "\\xd8\\x9c" },             /* U+061C ALM */
+        /* Neighbours that are ordinary visible text: */
+        { "\xe2\x80\x8a", "\xe2\x80\x8a" },       /* U+200A hair space */
+        { "\xe2\x80\x90", "\xe2\x80\x90" },       /* U+2010 hyphen */
+        { "\xe2\x80\xa7", "\xe2\x80\xa7" },       /* U+2027 */
+        { "\xe2\x80\xaf", "\xe2\x80\xaf" },       /* U+202F */
+        { "\xe2\x81\xa5", "\xe2\x81\xa5" },       /* U+2065 */
+        { "\xe2\x81\xaa", "\xe2\x81\xaa" },       /* U+206A */
+        { "\xef\xbb\xbe", "\xef\xbb\xbe" },       /* U+FEFE */
+        { "\xd8\x9b", "\xd8\x9b" },                 /* U+061B */
+    };
+    size_t i;
 
     (void)state;
-    assert_non_null(f);
-    /* A read-only stream: putc fails and sets the error indicator. */
-    assert_int_equal(escape_write(f, "abc\x1b", 4), EOF);
-    fclose(f);
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_escape(cases[i].in, strlen(cases[i].in), cases[i].want);
+    /* An override inside a line: the rest stays in its order. */
+    ESC("evil\xe2\x80\xaetxt.exe", "evil\\xe2\\x80\\xaetxt.exe");
 }
 
 static size_t u8len(const char *s, size_t len)
@@ -250,6 +278,8 @@ static void utf8_len_three_bytes(void **state)
     assert_int_equal(u8len("\xed\xbf\xbf", 3), 0);   /* U+DFFF */
     assert_int_equal(u8len("\xee\x80\x80", 3), 3);   /* U+E000 */
     assert_int_equal(u8len("\xef\xbf\xbd", 3), 3);
+    assert_int_equal(u8len("\xe2\x80\xae", 3), 0);   /* U+202E: format */
+    assert_int_equal(u8len("\xef\xbb\xbf", 3), 0);   /* U+FEFF: format */
     assert_int_equal(u8len("\xe4\xbd\xa0", 3), 3);
     assert_int_equal(u8len("\xe4\xbd\xa0", 2), 0);   /* truncated */
     assert_int_equal(u8len("\xe4\xbd\x41", 3), 0);   /* bad third byte */
@@ -291,7 +321,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(truncated_sequences_escaped, reset, reset),
         cmocka_unit_test_setup_teardown(lone_continuation_bytes_escaped, reset, reset),
         cmocka_unit_test_setup_teardown(length_limits_the_sequence, reset, reset),
-        cmocka_unit_test_setup_teardown(write_failure_is_reported, reset, reset),
+        cmocka_unit_test_setup_teardown(bidi_and_invisible_escaped, reset, reset),
         cmocka_unit_test_setup_teardown(utf8_len_two_bytes, reset, reset),
         cmocka_unit_test_setup_teardown(utf8_len_three_bytes, reset, reset),
         cmocka_unit_test_setup_teardown(utf8_len_four_bytes, reset, reset),

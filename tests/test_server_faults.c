@@ -46,89 +46,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-    nanosleep(&ts, NULL);
-}
-
-/* Memory and CPU figures mean nothing under a sanitizer's allocator. */
-static int sanitized(void)
-{
-    return getenv("TCP_SANITIZED") != NULL;
-}
-
-static void expect_mem(int fd, const char *want, size_t len)
-{
-    char buf[16384];
-    size_t n;
-
-    assert_true(len <= sizeof buf);
-    n = read_n(fd, buf, len, T_MS);
-    if (n != len || memcmp(buf, want, len) != 0)
-        fail_msg("expected '%.*s', got %zu bytes '%.*s'", (int)len, want, n,
-                 (int)n, buf);
-}
-
-static void expect_str(int fd, const char *want)
-{
-    expect_mem(fd, want, strlen(want));
-}
-
-static void send_str(int fd, const char *s)
-{
-    assert_int_equal(write_full(fd, s, strlen(s), T_MS), 0);
-}
-
-static int client(int port)
-{
-    int fd = connect_port("127.0.0.1", port);
-
-    expect_str(fd, "welcome!\n");
-    return fd;
-}
-
-/* A served client, once the server has a free slot: a client told
- * "server busy" tries again, for up to T_MS. */
-static int client_when_free(int port)
-{
-    long long end = ms_now() + T_MS;
-
-    while (ms_now() < end) {
-        int fd = connect_port("127.0.0.1", port);
-        char buf[9];
-
-        if (read_n(fd, buf, 9, T_MS) == 9 && memcmp(buf, "welcome!\n", 9) == 0)
-            return fd;
-        close(fd);
-        sleep_ms(20);
-    }
-    fail_msg("no free slot within %d ms", T_MS);
-    return -1;
-}
-
-/* The peer closes cleanly (FIN, not a reset) within the time. */
-static void expect_clean_eof(int fd)
-{
-    struct pollfd p = { fd, POLLIN, 0 };
-    char c;
-
-    assert_int_equal(poll(&p, 1, T_MS), 1);
-    assert_int_equal(read(fd, &c, 1), 0);
-}
-
-/* A round trip on fd takes less than limit_ms. */
-static void echo_within(int fd, const char *line, long limit_ms)
-{
-    long long t0 = ms_now();
-
-    send_str(fd, line);
-    expect_str(fd, line);
-    if (ms_now() - t0 >= limit_ms)
-        fail_msg("echo took %lld ms", ms_now() - t0);
-}
-
 /* Silent clients are cut at the idle timeout; busy ones and slow ones
  * (a byte at a time) are not. */
 static void idle_timeout_cuts_only_the_silent(void **state)
@@ -151,9 +68,10 @@ static void idle_timeout_cuts_only_the_silent(void **state)
         if (told < 0 && poll(&p, 1, 0) == 1)
             told = ms_now();
     }
-    /* The silent one was told, not before its second of silence. */
+    /* The silent one was told, not before its second of silence.  (Read
+     * late, past the server's drain: FIN is all there is to check.) */
     expect_str(silent, "error: idle timeout\n");
-    expect_clean_eof(silent);
+    expect_fin(silent);
     if (told < 0)
         told = ms_now();
     print_message("idle notice after %lld ms\n", told - t0);
@@ -189,12 +107,12 @@ static void max_clients_turns_extra_away(void **state)
     (void)state;
     c = connect_port("127.0.0.1", port);
     expect_str(c, "error: server busy\n");
-    expect_clean_eof(c);
+    expect_clean_close(c);
     close(c);
     echo_within(a, "a still served\n", 1000);
     echo_within(b, "b still served\n", 1000);
     send_str(a, "quit\n");
-    expect_clean_eof(a);
+    expect_clean_close(a);
     close(a);
     d = client_when_free(port);        /* a slot is free again */
     echo_within(d, "d served\n", 1000);
@@ -219,7 +137,7 @@ static void default_line_limit(void **state)
     line[8192] = '\n';                 /* 8193 bytes: too long */
     assert_int_equal(write_full(fd, line, 8193, T_MS), 0);
     expect_str(fd, "error: line too long (max 8192 bytes)\n");
-    expect_clean_eof(fd);
+    expect_clean_close(fd);
     close(fd);
     free(line);
 }
@@ -247,14 +165,14 @@ static void last_words_are_not_reset_away(void **state)
     memset(big + n, 'j', sizeof big - n);   /* junk after quit */
     assert_int_equal(write_full(fd, big, sizeof big, T_MS), 0);
     expect_mem(fd, want, w);
-    expect_clean_eof(fd);
+    expect_clean_close(fd);
     close(fd);
 
     fd = client(port);
     memset(big, 'y', sizeof big);           /* no newline at all */
     assert_int_equal(write_full(fd, big, 32768, T_MS), 0);
     expect_str(fd, "error: line too long (max 64 bytes)\n");
-    expect_clean_eof(fd);
+    expect_clean_close(fd);
     close(fd);
 }
 
@@ -315,38 +233,261 @@ static void flooding_non_reader(void **state)
     close(other);
 }
 
-/* Resets mid-line and mid-echo, and clients that vanish: the server
- * goes on serving the others. */
+/* Read the server's stderr until `line` appears in it (all of it kept in
+ * err, which the caller sizes), or fail after T_MS. */
+static void expect_log_line(char *err, size_t size, const char *line)
+{
+    size_t n = strlen(err);
+
+    while (strstr(err, line) == NULL) {
+        size_t k = read_until(srv.err, err + n, size - n, "\n", T_MS);
+        if (k == 0)
+            fail_msg("no '%s' on stderr, only '%s'", line, err);
+        n += k;
+    }
+}
+
+/* Resets mid-line and mid-echo, and a client that leaves: each is named
+ * with its own reason, and the server goes on serving the others. */
 static void resets_and_vanishing_clients(void **state)
 {
     int port = server_start(&srv, "/dev/null", NULL);
     int other = client(port), fd, i;
-    char err[4096];
+    char err[16384] = "", peer[SOCK_ADDR_TEXT_MAX], want[128];
     static char lots[1 << 20];
 
     (void)state;
     fd = client(port);
+    local_name(fd, peer, sizeof peer);
     send_str(fd, "half a li");
     sleep_ms(50);
     close_with_reset(fd);                   /* reset mid-line */
+    snprintf(want, sizeof want, "disconnected %s (reset)\n", peer);
+    expect_log_line(err, sizeof err, want);
 
     fd = client(port);
+    local_name(fd, peer, sizeof peer);
     for (i = 0; i < (int)sizeof lots; i++)
         lots[i] = (i % 64 == 63) ? '\n' : 'e';
     assert_int_equal(sock_set_nonblock(fd, 1), 0);
     (void)send(fd, lots, sizeof lots, MSG_NOSIGNAL);
     sleep_ms(100);
     close_with_reset(fd);                   /* reset mid-echo */
+    snprintf(want, sizeof want, "disconnected %s (reset)\n", peer);
+    expect_log_line(err, sizeof err, want);
 
-    fd = connect_port("127.0.0.1", port);
-    close(fd);                              /* vanishes at once */
+    fd = client(port);
+    local_name(fd, peer, sizeof peer);
+    close(fd);                              /* leaves: FIN, nothing unread */
+    snprintf(want, sizeof want, "disconnected %s (eof)\n", peer);
+    expect_log_line(err, sizeof err, want);
 
     echo_within(other, "unharmed\n", 1000);
-    read_until(srv.err, err, sizeof err, "(reset)", T_MS);
-    assert_non_null(strstr(err, "(reset)"));
     close(other);
     kill(srv.pid, SIGTERM);
     assert_int_equal(proc_wait(&srv, T_MS), 0);
+}
+
+/* --max-clients counts sessions, not goodbyes: the slot of a client that
+ * said quit is free at once, while the server still drains it. */
+static void max_clients_counts_open_sessions(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-q", "--max-clients", "1",
+                            NULL);
+    int a = client(port), b;
+
+    (void)state;
+    send_str(a, "quit\n");
+    expect_fin(a);          /* a stays open: the server is draining it */
+    b = connect_port("127.0.0.1", port);
+    expect_str(b, "welcome!\n");
+    echo_within(b, "my slot\n", 1000);
+    close(a);
+    close(b);
+}
+
+/* Send on a non-blocking fd until the kernel takes no more (the server
+ * has stopped reading us); returns the bytes sent. */
+static size_t flood_until_full(int fd)
+{
+    static char chunk[65536];
+    size_t sent = 0, i;
+    long long end = ms_now() + T_MS, quiet_since = -1;
+
+    for (i = 0; i < sizeof chunk; i++)
+        chunk[i] = (i % 64 == 63) ? '\n' : 'n';
+    while (ms_now() < end) {
+        ssize_t n = send(fd, chunk, sizeof chunk, MSG_NOSIGNAL);
+
+        if (n > 0) {
+            sent += (size_t)n;
+            quiet_since = -1;
+        } else if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (quiet_since < 0)
+                quiet_since = ms_now();
+            else if (ms_now() - quiet_since > 200)
+                return sent;     /* full for 200 ms: it is stuck */
+            sleep_ms(10);
+        } else {
+            fail_msg("flood: %s", strerror(errno));
+        }
+    }
+    fail_msg("the server kept reading a client that never reads");
+    return sent;
+}
+
+/*
+ * A client that sends but never reads is not silent, it is not reading:
+ * at the idle timeout it is told "error: not reading replies" (after
+ * the replies it left), and the log says so.  One that reads at last
+ * gets every echo, the notice, then FIN; one that never reads is closed
+ * LINGER_MS (5 s) later.
+ */
+static void not_reading_replies(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "--idle-timeout", "1", NULL);
+    int late = client(port), never = client(port);
+    char err[16384] = "", peer_late[SOCK_ADDR_TEXT_MAX];
+    char peer_never[SOCK_ADDR_TEXT_MAX], want[128];
+    static char got[65536];
+    char last[64] = "";
+    size_t sent, n = 0;
+    long long stalled;
+    const char *tail = "error: not reading replies\n";
+
+    (void)state;
+    local_name(late, peer_late, sizeof peer_late);
+    local_name(never, peer_never, sizeof peer_never);
+    assert_int_equal(sock_set_nonblock(late, 1), 0);
+    assert_int_equal(sock_set_nonblock(never, 1), 0);
+    sent = flood_until_full(late);
+    (void)flood_until_full(never);
+    stalled = ms_now();
+
+    /* The cut comes a second after the last byte moved; reading before
+     * it would un-stick the client.  Then read it all, to the FIN. */
+    sleep_ms(2000);
+    assert_int_equal(sock_set_nonblock(late, 0), 0);
+    for (;;) {
+        ssize_t k = read(late, got, sizeof got);
+
+        if (k <= 0) {
+            if (k == -1)
+                fail_msg("read: %s", strerror(errno));
+            break;     /* FIN */
+        }
+        n += (size_t)k;
+        /* Keep the last bytes seen at the end of last[]. */
+        if ((size_t)k >= sizeof last) {
+            memcpy(last, got + k - sizeof last, sizeof last);
+        } else {
+            memmove(last, last + k, sizeof last - (size_t)k);
+            memcpy(last + sizeof last - (size_t)k, got, (size_t)k);
+        }
+    }
+    assert_true(n >= strlen(tail) && n <= sent + strlen(tail));
+    if (memcmp(last + sizeof last - strlen(tail), tail, strlen(tail)) != 0)
+        fail_msg("the last bytes are '%.40s'", last + sizeof last - 40);
+    close(late);
+    snprintf(want, sizeof want, "disconnected %s (not reading replies)\n",
+             peer_late);
+    expect_log_line(err, sizeof err, want);
+
+    /* The one that never reads: closed LINGER_MS (5 s) after its cut,
+     * not kept for ever. */
+    snprintf(want, sizeof want, "disconnected %s (not reading replies)\n",
+             peer_never);
+    expect_log_line(err, sizeof err, want);
+    print_message("never-reader closed %lld ms after the stall\n",
+                  ms_now() - stalled);
+    assert_true(ms_now() - stalled >= 5500);
+    close(never);
+}
+
+/* Byte `off` of a stream of 1000-byte lines, each starting with its
+ * number: "000000000.........\n", "000000001.........\n", ... */
+#define NUMBERED_LEN 1000
+static char numbered(size_t off)
+{
+    size_t line = off / NUMBERED_LEN, pos = off % NUMBERED_LEN, div = 100000000;
+
+    if (pos == NUMBERED_LEN - 1)
+        return '\n';
+    if (pos >= 9)
+        return '.';
+    while (pos-- > 0)
+        div /= 10;
+    return (char)('0' + line / div % 10);
+}
+
+/*
+ * A slow reader: it sends numbered lines without reading until the
+ * server stops taking them (its replies queue, so it stops reading), stays
+ * stalled half a second, then reads while it sends a megabyte more.
+ * Every byte comes back, in order.
+ */
+static void slow_reader_gets_everything_in_order(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-q", NULL);
+    int fd = client(port);
+    static char buf[65536];
+    size_t sent = 0, got = 0, total = 0, i;
+    long long end = ms_now() + 30000, quiet_since = -1;
+
+    (void)state;
+    assert_int_equal(sock_set_nonblock(fd, 1), 0);
+    while (total == 0) {                 /* until the kernel takes no more */
+        ssize_t n;
+
+        if (ms_now() > end || sent > ((size_t)512 << 20))
+            fail_msg("the server never stopped reading (%zu bytes)", sent);
+        for (i = 0; i < sizeof buf; i++)
+            buf[i] = numbered(sent + i);
+        n = send(fd, buf, sizeof buf, MSG_NOSIGNAL);
+        if (n > 0) {
+            sent += (size_t)n;
+            quiet_since = -1;
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            fail_msg("send: %s", strerror(errno));
+        } else if (quiet_since < 0) {
+            quiet_since = ms_now();
+        } else if (ms_now() - quiet_since > 300) {
+            /* Stalled: now read, and send more, ending on a whole line. */
+            total = (sent + 1000000) / NUMBERED_LEN * NUMBERED_LEN;
+        } else {
+            sleep_ms(10);
+        }
+    }
+    sleep_ms(500);
+    while (got < total) {
+        struct pollfd p = { fd, POLLIN, 0 };
+        ssize_t n;
+
+        if (ms_now() > end)
+            fail_msg("slow reader: %zu of %zu bytes back in 30 s", got, total);
+        if (sent < total) {
+            size_t want = total - sent < sizeof buf ? total - sent : sizeof buf;
+
+            for (i = 0; i < want; i++)
+                buf[i] = numbered(sent + i);
+            n = send(fd, buf, want, MSG_NOSIGNAL);
+            if (n > 0)
+                sent += (size_t)n;
+            p.events |= POLLOUT;
+        }
+        (void)poll(&p, 1, 100);
+        while ((n = recv(fd, buf, sizeof buf, 0)) > 0) {
+            for (i = 0; i < (size_t)n; i++)
+                if (buf[i] != numbered(got + i))
+                    fail_msg("byte %zu of the echo is '%c', not '%c'",
+                             got + i, buf[i], numbered(got + i));
+            got += (size_t)n;
+        }
+        if (n == 0)
+            fail_msg("EOF after %zu bytes", got);
+    }
+    print_message("slow reader: %zu bytes back intact, in order\n", total);
+    close(fd);
 }
 
 /*
@@ -511,6 +652,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(last_words_are_not_reset_away, setup, teardown),
         cmocka_unit_test_setup_teardown(flooding_non_reader, setup, teardown),
         cmocka_unit_test_setup_teardown(resets_and_vanishing_clients, setup, teardown),
+        cmocka_unit_test_setup_teardown(max_clients_counts_open_sessions, setup, teardown),
+        cmocka_unit_test_setup_teardown(not_reading_replies, setup, teardown),
+        cmocka_unit_test_setup_teardown(slow_reader_gets_everything_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(emfile_neither_spins_nor_stops, setup, teardown),
         cmocka_unit_test_setup_teardown(raises_open_file_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(sigint_with_clients, setup, teardown),

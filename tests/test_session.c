@@ -248,6 +248,32 @@ static void eof_sends_nothing_and_ends(void **state)
     assert_int_equal(r.end, 1);
 }
 
+/* The server's own notices: exact bytes, and each ends the session. */
+static void notices_are_exact_and_end(void **state)
+{
+    static const struct {
+        enum session_event ev;
+        const char *want;
+    } cases[] = {
+        { SESSION_IDLE_OUT, "error: idle timeout\n" },
+        { SESSION_NOT_READING, "error: not reading replies\n" },
+        { SESSION_STOPPING, "error: server shutting down\n" },
+        { SESSION_FULL, "error: server busy\n" },
+    };
+    char errbuf[80];
+    struct session_reply r;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        reply_poison(&r);
+        session_respond(cases[i].ev, NULL, 0, 8192, errbuf, sizeof errbuf, &r);
+        assert_int_equal(r.len, strlen(cases[i].want));
+        assert_memory_equal(r.data, cases[i].want, r.len);
+        assert_int_equal(r.end, 1);
+    }
+}
+
 static void too_long_names_the_limit(void **state)
 {
     static const char want[] = "error: line too long (max 8192 bytes)\n";
@@ -470,6 +496,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(last_line_is_echoed_then_ends, reset, reset),
         cmocka_unit_test_setup_teardown(last_line_quit_sends_nothing, reset, reset),
         cmocka_unit_test_setup_teardown(eof_sends_nothing_and_ends, reset, reset),
+        cmocka_unit_test_setup_teardown(notices_are_exact_and_end, reset, reset),
         cmocka_unit_test_setup_teardown(too_long_names_the_limit, reset, reset),
         cmocka_unit_test_setup_teardown(too_long_other_limits, reset, reset),
         cmocka_unit_test_setup_teardown(too_long_small_errbuf, reset, reset),

@@ -7,6 +7,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -263,22 +264,19 @@ static void connection_refused(void **state)
 }
 
 /*
- * --timeout: a listener whose accept queue is full (backlog 0, nobody
- * accepting) makes the kernel drop new SYNs, so the handshake never ends.
- * One line naming the address and "Connection timed out", exit 1, after
- * about the time asked.
+ * A listener whose accept queue is full (backlog 0, nobody accepting, one
+ * finished connection waiting): the kernel drops new SYNs, so a connect
+ * to it stays in SYN_SENT.  Returns its port, or 0 if this kernel
+ * completes a handshake anyway (checked with a plain socket that must
+ * still be connecting after 300 ms).
  */
-static void connect_timeout(void **state)
+static int full_listener(int fill[], int nfill)
 {
     struct sockaddr_in a;
     socklen_t len = sizeof a;
-    char ps[16], err[256], want[128];
-    char *argv[] = { (char *)bin_path("tcp-client"), "--timeout", "1",
-                     "127.0.0.1", ps, NULL };
-    int fill[4], port, i, rc;
-    long long t0;
+    struct pollfd p;
+    int i, probe, waiting;
 
-    (void)state;
     lfd = socket(AF_INET, SOCK_STREAM, 0);
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
@@ -286,28 +284,225 @@ static void connect_timeout(void **state)
     assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
     assert_int_equal(listen(lfd, 0), 0);
     assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &len), 0);
-    port = ntohs(a.sin_port);
-    for (i = 0; i < 4; i++) {          /* fill the queue */
+    for (i = 0; i < nfill; i++) {          /* fill the queue */
         fill[i] = socket(AF_INET, SOCK_STREAM, 0);
         assert_int_equal(sock_set_nonblock(fill[i], 1), 0);
         (void)connect(fill[i], (struct sockaddr *)&a, sizeof a);
     }
+    probe = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(sock_set_nonblock(probe, 1), 0);
+    if (connect(probe, (struct sockaddr *)&a, sizeof a) == 0) {
+        waiting = 0;
+    } else {
+        assert_int_equal(errno, EINPROGRESS);
+        p.fd = probe;
+        p.events = POLLOUT;
+        p.revents = 0;
+        waiting = poll(&p, 1, 300) == 0;
+    }
+    close(probe);
+    return waiting ? ntohs(a.sin_port) : 0;
+}
+
+/*
+ * --timeout: against a listener that leaves the handshake unanswered, one
+ * line naming the address and "Connection timed out", exit 1, after
+ * about the time asked.  A client still running 4 s into a 1 s timeout
+ * fails the test.  Skipped only if the kernel cannot make the condition.
+ */
+static void connect_timeout(void **state)
+{
+    char ps[16], err[256], want[128];
+    char *argv[] = { (char *)bin_path("tcp-client"), "--timeout", "1",
+                     "127.0.0.1", ps, NULL };
+    int fill[4], port, i, rc;
+    long long t0, took;
+
+    (void)state;
+    port = full_listener(fill, 4);
+    if (port == 0) {
+        for (i = 0; i < 4; i++)
+            close(fill[i]);
+        print_message("this kernel completes handshakes beyond the backlog\n");
+        skip();
+    }
     snprintf(ps, sizeof ps, "%d", port);
     t0 = ms_now();
     proc_start(&cli, argv, 0);
-    rc = proc_wait(&cli, T_MS);
+    rc = proc_wait(&cli, 4000);
+    took = ms_now() - t0;
     for (i = 0; i < 4; i++)
         close(fill[i]);
-    if (rc == -1) {
-        print_message("this kernel completed a handshake beyond the backlog\n");
-        skip();
-    }
+    if (rc == -1)
+        fail_msg("tcp-client --timeout 1 was still connecting after 4 s");
     assert_int_equal(rc, 1);
-    assert_true(ms_now() - t0 >= 900 && ms_now() - t0 < 4000);
+    if (took < 900)
+        fail_msg("gave up after %lld ms, before its 1 s", took);
     read_until(cli.err, err, sizeof err, NULL, T_MS);
     snprintf(want, sizeof want,
              "tcp-client: connect 127.0.0.1:%d: Connection timed out\n", port);
     assert_string_equal(err, want);
+}
+
+/* An IPv6 address in brackets, as printed in "[::1]:PORT", works as HOST;
+ * messages show it in brackets once. */
+static void bracketed_ipv6_host(void **state)
+{
+    struct sockaddr_in6 a;
+    socklen_t len = sizeof a;
+    char err[256], want[128];
+    int port = server_start(&srv, "/dev/null", "-q", "-b", "::1", NULL);
+    int hold = socket(AF_INET6, SOCK_STREAM, 0), closed;
+
+    (void)state;
+    start_client("[::1]", port);
+    expect_out("welcome!\n");
+    type("in brackets\nquit\n");
+    expect_out("in brackets\n");
+    assert_int_equal(proc_wait(&cli, T_MS), 0);
+    proc_kill(&cli);
+
+    /* A port that refuses: the message names [::1]:PORT, once. */
+    memset(&a, 0, sizeof a);
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    assert_int_equal(bind(hold, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(hold, (struct sockaddr *)&a, &len), 0);
+    closed = ntohs(a.sin6_port);
+    start_client("[::1]", closed);
+    assert_int_equal(proc_wait(&cli, T_MS), 1);
+    read_until(cli.err, err, sizeof err, NULL, T_MS);
+    snprintf(want, sizeof want,
+             "tcp-client: connect [::1]:%d: Connection refused\n", closed);
+    assert_string_equal(err, want);
+    close(hold);
+}
+
+/* A link-local address with a zone: accepted in brackets, named once in
+ * brackets whatever the outcome (nothing listens there; no traffic
+ * leaves the loopback interface). */
+static void bracketed_zone_host(void **state)
+{
+    char err[256];
+    const char *at;
+
+    (void)state;
+    start_client("[fe80::1%lo]", 80);
+    assert_int_equal(proc_wait(&cli, T_MS), 1);
+    read_until(cli.err, err, sizeof err, NULL, T_MS);
+    at = strstr(err, "[fe80::1%lo]:80: ");
+    if (strncmp(err, "tcp-client: ", 12) != 0 || at == NULL ||
+        strstr(at + 1, "[fe80::1%lo]") != NULL || strstr(err, "[[") != NULL)
+        fail_msg("message: '%s'", err);
+}
+
+/* A host name that resolves is named first, then the address tried. */
+static void name_then_address_in_message(void **state)
+{
+    char err[256], want[128];
+    int port = free_port();
+
+    (void)state;
+    {
+        char ps[16];
+        char *argv[] = { (char *)bin_path("tcp-client"), "-4", "localhost", ps,
+                         NULL };
+        snprintf(ps, sizeof ps, "%d", port);
+        proc_start(&cli, argv, 0);
+    }
+    assert_int_equal(proc_wait(&cli, T_MS), 1);
+    read_until(cli.err, err, sizeof err, NULL, T_MS);
+    snprintf(want, sizeof want,
+             "tcp-client: localhost:%d: connect 127.0.0.1:%d: Connection refused\n",
+             port, port);
+    assert_string_equal(err, want);
+}
+
+/* stdout that cannot be written (a full disk): one line saying so, exit 1. */
+static void stdout_write_error(void **state)
+{
+    char ps[16], err[256], want[160];
+    char *argv[] = { (char *)bin_path("tcp-client"), "127.0.0.1", ps, NULL };
+    int port = server_start(&srv, "/dev/null", "-q", NULL);
+
+    (void)state;
+    snprintf(ps, sizeof ps, "%d", port);
+    proc_start_io(&cli, argv, "/dev/null", "/dev/full");
+    assert_int_equal(proc_wait(&cli, T_MS), 1);
+    read_until(cli.err, err, sizeof err, NULL, T_MS);
+    snprintf(want, sizeof want,
+             "tcp-client: write to output for 127.0.0.1:%d: No space left on device\n",
+             port);
+    assert_string_equal(err, want);
+}
+
+/* stdout is a pipe whose reader left (| head -1): the client stops
+ * quietly, exit 0, as a filter does. */
+static void stdout_reader_gone(void **state)
+{
+    int port = fake_server(), fd;
+    char err[256];
+
+    (void)state;
+    start_client("127.0.0.1", port);
+    fd = sock_accept(lfd, NULL, NULL);
+    assert_true(fd >= 0);
+    close(cli.out);
+    cli.out = -1;
+    assert_int_equal(write_full(fd, "nobody reads this\n", 18, T_MS), 0);
+    assert_int_equal(proc_wait(&cli, T_MS), 0);
+    assert_int_equal(read_until(cli.err, err, sizeof err, NULL, T_MS), 0);
+    close(fd);
+}
+
+/* The server resets the connection while the client streams input to
+ * it: what came before is shown, the reset reported, exit 0. */
+static void server_resets_while_client_streams(void **state)
+{
+    char in_path[] = "/tmp/tcp-client-in-XXXXXX";
+    char ps[16], err[256], got[64];
+    char *argv[] = { (char *)bin_path("tcp-client"), "127.0.0.1", ps, NULL };
+    int in_fd = mkstemp(in_path), port = fake_server(), fd, i;
+    static char junk[1 << 16];
+
+    (void)state;
+    assert_true(in_fd >= 0);
+    memset(junk, 'j', sizeof junk);
+    for (i = 0; i < 160; i++)                      /* 10 MB of input */
+        assert_int_equal(write(in_fd, junk, sizeof junk), (ssize_t)sizeof junk);
+    close(in_fd);
+    snprintf(ps, sizeof ps, "%d", port);
+    proc_start_io(&cli, argv, in_path, NULL);
+    fd = sock_accept(lfd, NULL, NULL);
+    assert_true(fd >= 0);
+    assert_int_equal(write_full(fd, "hi\n", 3, T_MS), 0);
+    assert_int_equal(read_n(fd, got, sizeof got, T_MS), sizeof got);
+    close_with_reset(fd);
+    assert_int_equal(proc_wait(&cli, T_MS), 0);
+    read_until(cli.err, err, sizeof err, NULL, T_MS);
+    unlink(in_path);
+    if (strstr(err, "reset the connection") == NULL)
+        fail_msg("stderr: '%s'", err);
+    expect_out("hi\n");
+}
+
+/* Urgent data from the server is shown in line: every byte. */
+static void urgent_data_shown_in_line(void **state)
+{
+    int port = fake_server(), fd;
+
+    (void)state;
+    start_client("127.0.0.1", port);
+    fd = sock_accept(lfd, NULL, NULL);
+    assert_true(fd >= 0);
+    assert_int_equal(write_full(fd, "ab", 2, T_MS), 0);
+    expect_out("ab");
+    assert_int_equal(send(fd, "c", 1, MSG_OOB), 1);
+    assert_int_equal(write_full(fd, "d\n", 2, T_MS), 0);
+    expect_out("cd\n");
+    close(fd);
+    proc_close_in(&cli);
+    assert_int_equal(proc_wait(&cli, T_MS), 0);
 }
 
 /* A name that cannot resolve (rejected locally, no DNS traffic). */
@@ -422,6 +617,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(million_lines_piped, setup, teardown),
         cmocka_unit_test_setup_teardown(connection_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(connect_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(bracketed_ipv6_host, setup, teardown),
+        cmocka_unit_test_setup_teardown(bracketed_zone_host, setup, teardown),
+        cmocka_unit_test_setup_teardown(name_then_address_in_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(stdout_write_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(stdout_reader_gone, setup, teardown),
+        cmocka_unit_test_setup_teardown(server_resets_while_client_streams, setup, teardown),
+        cmocka_unit_test_setup_teardown(urgent_data_shown_in_line, setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_host, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(help_and_version, setup, teardown),

@@ -42,45 +42,6 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The next len bytes from fd are exactly `want`. */
-static void expect_mem(int fd, const char *want, size_t len)
-{
-    char buf[16384];
-
-    assert_true(len <= sizeof buf);
-    assert_int_equal(read_n(fd, buf, len, T_MS), len);
-    assert_memory_equal(buf, want, len);
-}
-
-static void expect_str(int fd, const char *want)
-{
-    expect_mem(fd, want, strlen(want));
-}
-
-static void expect_eof(int fd)
-{
-    assert_true(read_eof(fd, T_MS));
-}
-
-static void send_mem(int fd, const char *s, size_t len)
-{
-    assert_int_equal(write_full(fd, s, len, T_MS), 0);
-}
-
-static void send_str(int fd, const char *s)
-{
-    send_mem(fd, s, strlen(s));
-}
-
-/* A client that has read its welcome. */
-static int client(int port)
-{
-    int fd = connect_port("127.0.0.1", port);
-
-    expect_str(fd, "welcome!\n");
-    return fd;
-}
-
 /* The article's exchange, byte for byte. */
 static void welcome_echo_quit(void **state)
 {
@@ -93,7 +54,7 @@ static void welcome_echo_quit(void **state)
     send_str(fd, "second line\n");
     expect_str(fd, "second line\n");
     send_str(fd, "quit\n");
-    expect_eof(fd);               /* quit is never echoed */
+    expect_clean_close(fd);   /* quit is never echoed */
     close(fd);
 }
 
@@ -140,7 +101,7 @@ static void stdout_names_peer_and_escapes(void **state)
     send_mem(fd, "a\x1b[2Jb\0c\\\r\n", 11);
     expect_mem(fd, "a\x1b[2Jb\0c\\\r\n", 11);
     send_str(fd, "quit\n");
-    expect_eof(fd);
+    expect_clean_close(fd);
     close(fd);
     assert_int_equal(proc_wait(&srv, T_MS), 0);   /* --once: exits 0 */
 
@@ -171,7 +132,7 @@ static void quiet_silences_chatter(void **state)
 
     (void)state;
     send_str(fd, "quit\n");
-    expect_eof(fd);
+    expect_clean_close(fd);
     close(fd);
     assert_int_equal(proc_wait(&srv, T_MS), 0);
     read_until(srv.err, err, sizeof err, NULL, T_MS);
@@ -191,7 +152,7 @@ static void quit_variants(void **state)
         send_str(fd, "x\n");
         expect_str(fd, "x\n");
         send_str(fd, quits[i]);
-        expect_eof(fd);
+        expect_clean_close(fd);
         close(fd);
     }
 }
@@ -222,7 +183,7 @@ static void eof_echoes_rest_then_closes(void **state)
     send_str(fd, "one\ntwo\nthree");     /* no newline on the last */
     assert_int_equal(shutdown(fd, SHUT_WR), 0);
     expect_str(fd, "one\ntwo\nthree");
-    expect_eof(fd);
+    expect_fin(fd);
     close(fd);
 }
 
@@ -235,7 +196,7 @@ static void unterminated_quit_at_eof(void **state)
     (void)state;
     send_str(fd, "quit");
     assert_int_equal(shutdown(fd, SHUT_WR), 0);
-    expect_eof(fd);
+    expect_fin(fd);
     close(fd);
 }
 
@@ -249,7 +210,7 @@ static void second_client_after_first(void **state)
     a = client(port);
     send_str(a, "first\nquit\n");
     expect_str(a, "first\n");
-    expect_eof(a);
+    expect_clean_close(a);
     close(a);
     b = client(port);
     send_str(b, "second\n");
@@ -280,7 +241,7 @@ static void many_clients(int n)
     }
     for (i = 0; i < n; i++) {
         send_str(fd[i], "quit\n");
-        expect_eof(fd[i]);
+        expect_fin(fd[i]);
         close(fd[i]);
     }
     free(fd);
@@ -309,8 +270,116 @@ static void line_too_long(void **state)
     expect_str(fd, "exactly 16 byte\n");
     send_str(fd, "this line is far too long\n");
     expect_str(fd, "error: line too long (max 16 bytes)\n");
-    expect_eof(fd);
+    expect_clean_close(fd);
     close(fd);
+}
+
+/* An unterminated last line of exactly the limit is not too long: it is
+ * echoed before the close (EOF decides, not the full buffer). */
+static void last_line_of_exactly_the_limit(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-q", "--max-line", "16", NULL);
+    int fd = client(port);
+
+    (void)state;
+    send_str(fd, "sixteen bytes!!!");              /* 16, no newline */
+    assert_int_equal(shutdown(fd, SHUT_WR), 0);
+    expect_str(fd, "sixteen bytes!!!");
+    expect_fin(fd);
+    close(fd);
+
+    fd = client(port);                             /* 17: too long */
+    send_str(fd, "seventeen bytes!!");
+    assert_int_equal(shutdown(fd, SHUT_WR), 0);
+    expect_str(fd, "error: line too long (max 16 bytes)\n");
+    expect_fin(fd);
+    close(fd);
+}
+
+/* By default 1024 clients are served at once and the next is told busy. */
+static void default_client_limit(void **state)
+{
+    enum { N = 1024 };
+    int *fd = malloc((N + 1) * sizeof *fd), port, i, extra;
+
+    (void)state;
+    assert_non_null(fd);
+    want_fds(N + 64);
+    port = server_start(&srv, "/dev/null", "-q", NULL);
+    for (i = 0; i < N; i++)
+        fd[i] = client(port);
+    extra = connect_port("127.0.0.1", port);
+    expect_str(extra, "error: server busy\n");
+    expect_fin(extra);
+    close(extra);
+    echo_within(fd[N - 1], "the 1024th\n", 1000);
+    for (i = 0; i < N; i++)
+        close(fd[i]);
+    free(fd);
+}
+
+/* Refused for sure: nobody listens on that family's side of the port. */
+static void expect_refused(const char *host, int port)
+{
+    char ps[16];
+    struct sock_err why;
+
+    snprintf(ps, sizeof ps, "%d", port);
+    assert_int_equal(sock_connect_to(host, ps, AF_UNSPEC, T_MS, &why), -1);
+    assert_int_equal(errno, ECONNREFUSED);
+}
+
+/* -4 and -6 without -b: every interface of that family only, and the
+ * listening line in each family's form. */
+static void families_without_bind(void **state)
+{
+    char want[128];
+    int port, fd;
+
+    (void)state;
+    port = server_start(&srv, "/dev/null", "-q", "-4", NULL);
+    snprintf(want, sizeof want, "listening on 0.0.0.0:%d\n", port);
+    assert_string_equal(server_said, want);
+    fd = client(port);
+    close(fd);
+    expect_refused("::1", port);
+    proc_kill(&srv);
+
+    port = server_start(&srv, "/dev/null", "-q", "-6", NULL);
+    snprintf(want, sizeof want, "listening on [::]:%d\n", port);
+    assert_string_equal(server_said, want);
+    fd = connect_port("::1", port);
+    expect_str(fd, "welcome!\n");
+    close(fd);
+    expect_refused("127.0.0.1", port);     /* IPv6 only: no v4-mapped */
+}
+
+/* The listening line: IPv6 as [ADDR]:PORT, the real port; dual stack by
+ * default; -b takes an IPv6 address in brackets too. */
+static void listening_line_forms(void **state)
+{
+    char want[128];
+    int port;
+
+    (void)state;
+    port = server_start_dual(&srv, "/dev/null", "-q", NULL);
+    snprintf(want, sizeof want, "listening on [::]:%d\n", port);
+    assert_string_equal(server_said, want);
+    proc_kill(&srv);
+
+    port = server_start(&srv, "/dev/null", "-q", "-b", "::1", NULL);
+    snprintf(want, sizeof want, "listening on [::1]:%d\n", port);
+    assert_string_equal(server_said, want);
+    proc_kill(&srv);
+
+    port = server_start(&srv, "/dev/null", "-q", "-b", "[::1]", NULL);
+    snprintf(want, sizeof want, "listening on [::1]:%d\n", port);
+    assert_string_equal(server_said, want);
+    proc_kill(&srv);
+
+    port = server_start(&srv, "/dev/null", "-q", NULL);
+    snprintf(want, sizeof want, "listening on 127.0.0.1:%d\n", port);
+    assert_string_equal(server_said, want);
 }
 
 /* --once: one client, then exit 0; the port is closed afterwards. */
@@ -345,8 +414,8 @@ static void sigterm_tells_clients(void **state)
     kill(srv.pid, SIGTERM);
     expect_str(a, "error: server shutting down\n");
     expect_str(b, "error: server shutting down\n");
-    expect_eof(a);
-    expect_eof(b);
+    expect_clean_close(a);
+    expect_fin(b);
     assert_int_equal(proc_wait(&srv, 2000), 0);
     assert_true(ms_now() - t0 < 1500);   /* SPEC: within a second */
     close(a);
@@ -516,6 +585,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(two_clients_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(fifty_clients_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(line_too_long, setup, teardown),
+        cmocka_unit_test_setup_teardown(last_line_of_exactly_the_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(default_client_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(families_without_bind, setup, teardown),
+        cmocka_unit_test_setup_teardown(listening_line_forms, setup, teardown),
         cmocka_unit_test_setup_teardown(once_serves_one_client, setup, teardown),
         cmocka_unit_test_setup_teardown(sigterm_tells_clients, setup, teardown),
         cmocka_unit_test_setup_teardown(port_in_use, setup, teardown),

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -136,8 +138,21 @@ int proc_wait(struct proc *p, int timeout_ms)
 void proc_kill(struct proc *p)
 {
     if (p->pid > 0) {
-        kill(p->pid, SIGKILL);
-        waitpid(p->pid, NULL, 0);
+        long long end = ms_now() + 3000;
+
+        /* SIGTERM first: a program that exits normally keeps what it
+         * must write at exit (a coverage build's counts among them). */
+        kill(p->pid, SIGTERM);
+        while (waitpid(p->pid, NULL, WNOHANG) == 0) {
+            struct timespec pause = { 0, 2000000 };   /* 2 ms */
+
+            if (ms_now() >= end) {
+                kill(p->pid, SIGKILL);
+                waitpid(p->pid, NULL, 0);
+                break;
+            }
+            nanosleep(&pause, NULL);
+        }
         p->pid = 0;
     }
     close_pipes(p);
@@ -219,6 +234,8 @@ int write_full(int fd, const void *buf, size_t len, int timeout_ms)
     return 0;
 }
 
+char server_said[128];
+
 static int vserver_start(struct proc *p, const char *out_path, int loopback,
                          const char *arg, va_list ap)
 {
@@ -248,6 +265,7 @@ static int vserver_start(struct proc *p, const char *out_path, int loopback,
     }
     colon = strrchr(buf, ':');
     assert_non_null(colon);
+    snprintf(server_said, sizeof server_said, "%.120s", buf);
     return atoi(colon + 1);
 }
 
@@ -342,6 +360,21 @@ int free_port(void)
     return port;
 }
 
+void want_fds(unsigned long n)
+{
+    struct rlimit rl;
+
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_cur >= n)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > n
+                      ? n : rl.rlim_max;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_cur < n)
+        fail_msg("this test needs %lu descriptors; the hard limit is %lu", n,
+                 (unsigned long)rl.rlim_max);
+}
+
 long proc_rss_kb(pid_t pid)
 {
     char path[64], line[256];
@@ -388,4 +421,125 @@ void close_with_reset(int fd)
 
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     close(fd);
+}
+
+void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+    nanosleep(&ts, NULL);
+}
+
+int sanitized(void)
+{
+    return getenv("TCP_SANITIZED") != NULL;
+}
+
+#define STEP_MS 5000   /* the longest one step of an exchange may take */
+
+void expect_mem(int fd, const char *want, size_t len)
+{
+    char *buf = malloc(len + 1);
+    size_t n;
+
+    assert_non_null(buf);
+    n = read_n(fd, buf, len, STEP_MS);
+    if (n != len || memcmp(buf, want, len) != 0) {
+        fail_msg("expected %zu bytes '%.*s', got %zu: '%.*s'", len,
+                 (int)(len > 200 ? 200 : len), want, n,
+                 (int)(n > 200 ? 200 : n), buf);
+    }
+    free(buf);
+}
+
+void expect_str(int fd, const char *want)
+{
+    expect_mem(fd, want, strlen(want));
+}
+
+void send_mem(int fd, const void *buf, size_t len)
+{
+    assert_int_equal(write_full(fd, buf, len, STEP_MS), 0);
+}
+
+void send_str(int fd, const char *s)
+{
+    send_mem(fd, s, strlen(s));
+}
+
+int client(int port)
+{
+    int fd = connect_port("127.0.0.1", port);
+
+    expect_str(fd, "welcome!\n");
+    return fd;
+}
+
+int client_when_free(int port)
+{
+    long long end = ms_now() + STEP_MS;
+
+    while (ms_now() < end) {
+        int fd = connect_port("127.0.0.1", port);
+        char buf[9];
+
+        if (read_n(fd, buf, 9, STEP_MS) == 9 &&
+            memcmp(buf, "welcome!\n", 9) == 0)
+            return fd;
+        close(fd);
+        sleep_ms(20);
+    }
+    fail_msg("no free slot within %d ms", STEP_MS);
+    return -1;
+}
+
+void echo_within(int fd, const char *line, long limit_ms)
+{
+    long long t0 = ms_now();
+
+    send_str(fd, line);
+    expect_str(fd, line);
+    if (ms_now() - t0 >= limit_ms)
+        fail_msg("echo took %lld ms", ms_now() - t0);
+}
+
+void local_name(int fd, char *out, size_t size)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
+    assert_int_equal(sock_addr_text((struct sockaddr *)&ss, len, out, size), 0);
+}
+
+void expect_fin(int fd)
+{
+    struct pollfd p = { fd, POLLIN, 0 };
+    char c;
+    ssize_t n;
+
+    if (poll(&p, 1, STEP_MS) != 1)
+        fail_msg("the peer did not close within %d ms", STEP_MS);
+    n = read(fd, &c, 1);
+    if (n == 1)
+        fail_msg("expected the end, got the byte 0x%02x", (unsigned char)c);
+    if (n == -1)
+        fail_msg("expected FIN, got %s", strerror(errno));
+}
+
+void expect_clean_close(int fd)
+{
+    int i, err = 0;
+    socklen_t len = sizeof err;
+
+    expect_fin(fd);
+    for (i = 0; i < 6; i++) {
+        if (send(fd, "x", 1, MSG_NOSIGNAL) == -1)
+            fail_msg("reset after the server's FIN: send: %s",
+                     strerror(errno));
+        sleep_ms(50);
+    }
+    assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+    if (err != 0)
+        fail_msg("reset after the server's FIN: %s", strerror(err));
 }

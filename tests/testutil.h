@@ -36,7 +36,8 @@ void proc_close_in(struct proc *p);
  * 128+N when killed by signal N, or -1 on timeout (it is then killed). */
 int proc_wait(struct proc *p, int timeout_ms);
 
-/* Kill (SIGKILL) and reap, closing the pipes; safe to call twice. */
+/* Stop it by its PID: SIGTERM, then SIGKILL if it is still there 3 s
+ * later; reap it and close the pipes.  Safe to call twice. */
 void proc_kill(struct proc *p);
 
 /* Read from fd into buf (NUL-terminated, cap includes the NUL) until
@@ -64,6 +65,9 @@ int write_full(int fd, const void *buf, size_t len, int timeout_ms);
  */
 int server_start(struct proc *p, const char *out_path, const char *arg, ...);
 
+/* The line the last server_start() read, "listening on ...\n". */
+extern char server_said[128];
+
 /* The same on the default dual-stack address, for the tests of it. */
 int server_start_dual(struct proc *p, const char *out_path, const char *arg,
                       ...);
@@ -79,6 +83,10 @@ int connect_port(const char *host, int port);
 /* A port nobody listens on right now (bound once by the kernel, released). */
 int free_port(void);
 
+/* Make sure this process may hold n descriptors (raising its soft
+ * limit); fails the test if the hard limit is lower. */
+void want_fds(unsigned long n);
+
 /* Resident memory of a process in KiB (VmRSS), or -1. */
 long proc_rss_kb(pid_t pid);
 
@@ -90,5 +98,50 @@ void close_with_reset(int fd);
 
 /* Milliseconds on a monotonic clock. */
 long long ms_now(void);
+
+void sleep_ms(long ms);
+
+/* Memory and CPU figures mean nothing under a sanitizer's allocator
+ * (make check sets TCP_SANITIZED). */
+int sanitized(void);
+
+/*
+ * Talking to tcp-server from a test.  Every step takes at most 5 s; a
+ * step that fails is a test failure naming what was expected and got.
+ */
+
+/* The next len bytes from fd are exactly `want`. */
+void expect_mem(int fd, const char *want, size_t len);
+void expect_str(int fd, const char *want);
+
+/* Send all bytes. */
+void send_mem(int fd, const void *buf, size_t len);
+void send_str(int fd, const char *s);
+
+/* A client of tcp-server on 127.0.0.1:port that has read its welcome. */
+int client(int port);
+
+/* The same once the server has a free slot: a client told "server busy"
+ * tries again, for up to 5 s. */
+int client_when_free(int port);
+
+/* A round trip of `line` on fd takes less than limit_ms. */
+void echo_within(int fd, const char *line, long limit_ms);
+
+/* This end of a connected socket as the server names its peer
+ * ("127.0.0.1:51012"); out has room for SOCK_ADDR_TEXT_MAX. */
+void local_name(int fd, char *out, size_t size);
+
+/* The peer closes its side: read() gives 0 (FIN), with no data before
+ * it and no reset instead of it. */
+void expect_fin(int fd);
+
+/*
+ * The server ends the session as SPEC section 2 asks: FIN, and then no
+ * reset while the client goes on sending for a moment (300 ms, well
+ * within the server's one-second drain).  A server that closes at once
+ * after its FIN answers those bytes with a reset, and this fails.
+ */
+void expect_clean_close(int fd);
 
 #endif /* TESTUTIL_H */

@@ -64,8 +64,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (!port_ok(a.port, 0) || a.max_line < 8 || a.max_line > 1048576 ||
              a.max_clients < 1 || a.max_clients > SERVER_MAX_MAX_CLIENTS ||
              a.idle_timeout < 0 || a.idle_timeout > 86400 ||
+             a.max_per_ip > SERVER_MAX_MAX_CLIENTS ||
              (a.family != 0 && a.family != AF_INET && a.family != AF_INET6) ||
-             (a.bind != NULL && a.bind[0] == '\0')))
+             (a.bind != NULL && (a.bind[0] == '\0' || a.bind[0] == '['))))
             abort();
     }
 #else
@@ -76,7 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (r == ARGS_USAGE && (err[0] == '\0' || memchr(err, '\0', sizeof err) == NULL))
             abort();
         if (r == ARGS_RUN &&
-            (!port_ok(a.port, 1) || a.host[0] == '\0' || a.timeout_s < 0 ||
+            (!port_ok(a.port, 1) || a.host[0] == '\0' || a.host[0] == '[' ||
+             a.timeout_s < 0 ||
              a.timeout_s > 2000000 ||
              (a.family != 0 && a.family != AF_INET && a.family != AF_INET6)))
             abort();

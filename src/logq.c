@@ -1,0 +1,301 @@
+/*
+ * logq.c - the server's log queue and its writer thread (logq.h).
+ *
+ * The bytes live in one ring buffer; a second small ring records which
+ * stream each run of bytes is for, consecutive lines of one stream
+ * sharing a run, so the writer hands the kernel as much as it can in one
+ * write().  The serving thread holds the lock only to copy bytes in; the
+ * writer holds it only to find the next run and to release what it
+ * wrote, never across write().
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "logq.h"
+
+#define RUNS 1024   /* stream changes the queue can hold */
+
+struct run {
+    unsigned char stream;
+    size_t len;
+};
+
+struct logq {
+    pthread_mutex_t mu;
+    pthread_cond_t more;        /* for the writer: bytes queued, or closing */
+    pthread_cond_t idle;        /* for logq_close: the writer is done */
+    pthread_t writer;
+    int fd[2];                  /* by enum logq_stream */
+    const char *prog;
+    char *buf;
+    size_t cap, head, used;     /* bytes: [head, head + used) mod cap */
+    struct run run[RUNS];
+    size_t run_head, runs;
+    unsigned long dropped;      /* lines, in all */
+    unsigned long unreported;   /* lines dropped since the last notice */
+    int shedding;               /* dropping until half the room is free */
+    int waiting;                /* the writer sleeps on `more` */
+    int closing, finished;
+};
+
+/* write(2) all of it, however long the reader takes.  A reader that is
+ * gone (EPIPE, a closed descriptor) just loses the bytes. */
+static void write_fully(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+        } else if (n == -1 && errno == EINTR) {
+            continue;
+        } else if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* Someone else made the shared descriptor non-blocking. */
+            struct pollfd pf = { fd, POLLOUT, 0 };
+            (void)poll(&pf, 1, -1);
+        } else {
+            return;
+        }
+    }
+}
+
+static void report_drops(struct logq *q);
+
+static void *writer_main(void *arg)
+{
+    struct logq *q = arg;
+
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        struct run *r;
+        size_t n;
+        const char *p;
+        int fd;
+
+        while (q->used == 0 && !q->closing) {
+            q->waiting = 1;
+            pthread_cond_wait(&q->more, &q->mu);
+            q->waiting = 0;
+        }
+        if (q->used == 0)
+            break;
+        r = &q->run[q->run_head];
+        n = r->len < q->cap - q->head ? r->len : q->cap - q->head;
+        p = q->buf + q->head;
+        fd = q->fd[r->stream];
+        /* The serving thread appends after head + used only: these n bytes
+         * stay put while the lock is free. */
+        pthread_mutex_unlock(&q->mu);
+        write_fully(fd, p, n);
+        pthread_mutex_lock(&q->mu);
+        q->head = (q->head + n) % q->cap;
+        q->used -= n;
+        r->len -= n;
+        if (r->len == 0) {
+            q->run_head = (q->run_head + 1) % RUNS;
+            q->runs--;
+        }
+        report_drops(q);    /* the reader is back: say what it missed */
+    }
+    q->finished = 1;
+    pthread_cond_broadcast(&q->idle);
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+/* With the lock held: is there room for len more bytes of `stream`? */
+static int fits(const struct logq *q, enum logq_stream stream, size_t len)
+{
+    int same = q->runs > 0 &&
+               q->run[(q->run_head + q->runs - 1) % RUNS].stream == stream;
+
+    return len <= q->cap - q->used && (same || q->runs < RUNS);
+}
+
+/* With the lock held and room checked: copy the bytes in. */
+static void append(struct logq *q, enum logq_stream stream, const char *bytes,
+                   size_t len)
+{
+    size_t at = (q->head + q->used) % q->cap;
+    size_t first = len < q->cap - at ? len : q->cap - at;
+    struct run *last = q->runs > 0
+                           ? &q->run[(q->run_head + q->runs - 1) % RUNS]
+                           : NULL;
+
+    memcpy(q->buf + at, bytes, first);
+    memcpy(q->buf, bytes + first, len - first);
+    q->used += len;
+    if (last != NULL && last->stream == stream) {
+        last->len += len;
+    } else {
+        last = &q->run[(q->run_head + q->runs) % RUNS];
+        last->stream = (unsigned char)stream;
+        last->len = len;
+        q->runs++;
+    }
+    if (q->waiting)
+        pthread_cond_signal(&q->more);
+}
+
+/*
+ * With the lock held: once a line was dropped, drop every line until half
+ * the queue is free again, then say how many were lost.  One notice per
+ * stall, and no trickle of single lines let through while the reader
+ * barely moves.
+ */
+static void report_drops(struct logq *q)
+{
+    char note[128];
+    int n;
+
+    if (q->shedding && q->used > q->cap / 2)
+        return;
+    q->shedding = 0;
+    if (q->unreported == 0)
+        return;
+    n = snprintf(note, sizeof note, "%s: %lu log lines dropped\n", q->prog,
+                 q->unreported);
+    if (n > 0 && (size_t)n < sizeof note && fits(q, LOGQ_ERR, (size_t)n)) {
+        append(q, LOGQ_ERR, note, (size_t)n);
+        q->unreported = 0;
+    }
+}
+
+struct logq *logq_open(int out_fd, int err_fd, size_t cap, const char *prog)
+{
+    struct logq *q = calloc(1, sizeof *q);
+    pthread_condattr_t ca;
+    sigset_t all, old;
+    int err = 0;
+
+    if (q == NULL)
+        return NULL;
+    q->buf = malloc(cap);
+    if (q->buf == NULL) {
+        free(q);
+        return NULL;
+    }
+    q->cap = cap;
+    q->fd[LOGQ_OUT] = out_fd;
+    q->fd[LOGQ_ERR] = err_fd;
+    q->prog = prog;
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->more, NULL);
+    /* logq_close waits on a clock that never jumps. */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&q->idle, &ca);
+    pthread_condattr_destroy(&ca);
+
+    /* Signals are for the serving thread (its poll() must wake): the
+     * writer starts with all of them blocked. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    err = pthread_create(&q->writer, NULL, writer_main, q);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (err != 0) {
+        pthread_cond_destroy(&q->idle);
+        pthread_cond_destroy(&q->more);
+        pthread_mutex_destroy(&q->mu);
+        free(q->buf);
+        free(q);
+        errno = err;
+        return NULL;
+    }
+    return q;
+}
+
+int logq_put(struct logq *q, enum logq_stream stream, const char *bytes,
+             size_t len)
+{
+    int r = 0;
+
+    pthread_mutex_lock(&q->mu);
+    report_drops(q);
+    if (!q->shedding && fits(q, stream, len)) {
+        append(q, stream, bytes, len);
+    } else {
+        q->shedding = 1;
+        q->dropped++;
+        q->unreported++;
+        r = -1;
+    }
+    pthread_mutex_unlock(&q->mu);
+    return r;
+}
+
+int logq_printf(struct logq *q, enum logq_stream stream, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    /* clang-tidy 14's analyzer loses track of va_start here (as in
+     * sock_trace.c); ap is initialized on the line above. */
+    n = vsnprintf(line, sizeof line, fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized) */
+    va_end(ap);
+    if (n < 0)
+        return -1;
+    if ((size_t)n >= sizeof line) {     /* cut, but still one line */
+        n = (int)sizeof line - 1;
+        line[n - 1] = '\n';
+    }
+    return logq_put(q, stream, line, (size_t)n);
+}
+
+unsigned long logq_dropped(struct logq *q)
+{
+    unsigned long n;
+
+    pthread_mutex_lock(&q->mu);
+    n = q->dropped;
+    pthread_mutex_unlock(&q->mu);
+    return n;
+}
+
+unsigned long logq_close(struct logq *q, int timeout_ms)
+{
+    struct timespec until;
+    unsigned long dropped;
+    int finished;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &until) != 0)
+        timeout_ms = 0;     /* no clock to wait by: do not wait at all */
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&q->mu);
+    report_drops(q);
+    q->closing = 1;
+    pthread_cond_signal(&q->more);
+    while (!q->finished && timeout_ms > 0 &&
+           pthread_cond_timedwait(&q->idle, &q->mu, &until) == 0)
+        ;
+    finished = q->finished;
+    dropped = q->dropped;
+    pthread_mutex_unlock(&q->mu);
+    if (!finished)
+        return dropped;   /* stuck in write(): it ends with the process */
+    pthread_join(q->writer, NULL);
+    pthread_cond_destroy(&q->idle);
+    pthread_cond_destroy(&q->more);
+    pthread_mutex_destroy(&q->mu);
+    free(q->buf);
+    free(q);
+    return dropped;
+}

@@ -1,0 +1,59 @@
+/*
+ * logq.h - the server's log, written so that it can never stall serving.
+ *
+ * A reader of the server's stdout or stderr that stops (a paused pager, a
+ * pipe nobody reads) would block a plain write(), and with it every
+ * client.  Here the serving loop only appends to a bounded queue in
+ * memory; a writer thread of its own does the blocking writes, in order,
+ * stdout and stderr interleaved as they were queued.  When the queue is
+ * full, lines are dropped and counted, and the count is reported on the
+ * error stream once there is room again ("PROG: N log lines dropped").
+ * The descriptors are never switched to non-blocking mode: they may be a
+ * terminal shared with the shell.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef LOGQ_H
+#define LOGQ_H
+
+#include <stddef.h>
+
+enum logq_stream { LOGQ_OUT, LOGQ_ERR };
+
+struct logq;
+
+/*
+ * logq_open - start a queue holding at most `cap` bytes, written to
+ * out_fd (LOGQ_OUT) and err_fd (LOGQ_ERR); `prog` names the program in
+ * the drop notice.  Returns NULL with errno set.
+ */
+struct logq *logq_open(int out_fd, int err_fd, size_t cap, const char *prog);
+
+/*
+ * logq_put - queue `len` bytes (one or more whole lines) for a stream.
+ * Never waits for the descriptor.  Returns 0, or -1 when there was no
+ * room and the bytes were dropped (and counted as one line).
+ */
+int logq_put(struct logq *q, enum logq_stream stream, const char *bytes,
+             size_t len);
+
+/* logq_printf - format one line (at most 512 bytes) and queue it. */
+int logq_printf(struct logq *q, enum logq_stream stream, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* logq_dropped - how many lines were dropped so far. */
+unsigned long logq_dropped(struct logq *q);
+
+/*
+ * logq_close - let the writer finish what is queued, for at most
+ * timeout_ms (a reader that never reads must not keep the program from
+ * exiting), then stop it.  Returns the number of lines dropped in all.
+ * If the writer is still blocked in write() when the time is up, it is
+ * left to end with the process.
+ */
+unsigned long logq_close(struct logq *q, int timeout_ms);
+
+#endif /* LOGQ_H */

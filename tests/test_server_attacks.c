@@ -1,0 +1,518 @@
+/*
+ * test_server_attacks.c - tcp-server against what an attacker on the
+ * same host tried (SPEC section 2): a storm of connections, readers of
+ * the server's stdout and stderr that stop reading, the signals that stop
+ * it, one address holding every slot, TCP urgent data, and text that
+ * would disguise itself in the server's log.  Real programs, loopback,
+ * ports the kernel picks.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#define _GNU_SOURCE   /* F_SETPIPE_SZ: a small pipe fills fast */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "libsock.h"
+#include "testutil.h"
+
+#define T_MS 5000
+
+static struct proc srv;
+
+static int setup(void **state)
+{
+    (void)state;
+    srv.pid = 0;
+    srv.in = srv.out = srv.err = -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    proc_kill(&srv);
+    return 0;
+}
+
+/* A pipe we read from, shrunk to one page so that it fills at once. */
+static void small_pipe(int fd)
+{
+    int size = fcntl(fd, F_SETPIPE_SZ, 4096);
+
+    if (size < 0 || size > 8192)
+        fail_msg("cannot shrink the pipe: %s", strerror(errno));
+}
+
+/*
+ * A burst: 4000 connections, 1000 in flight at once.  With a backlog
+ * below the burst the accept queue overflows and some clients, though
+ * connected as far as their kernel knows, wait forever for a first line.
+ * Every one must get "welcome!" or "error: server busy" within 5 s.
+ * max_clients: NULL for the default, or a limit that turns most away.
+ */
+static void storm(const char *max_clients)
+{
+    enum { TOTAL = 4000, FLIGHT = 1000, WAIT_MS = 5000 };
+    static struct pollfd pf[FLIGHT];
+    static long long since[FLIGHT];
+    static char got[FLIGHT][24];
+    static size_t have[FLIGHT];
+    struct sockaddr_in a;
+    int port, launched = 0, done = 0, welcomed = 0, busy = 0, i;
+    long long end;
+
+    want_fds(FLIGHT + 64);
+    port = max_clients == NULL
+               ? server_start(&srv, "/dev/null", "-q", NULL)
+               : server_start(&srv, "/dev/null", "-q", "--max-clients",
+                              max_clients, NULL);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((unsigned short)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (i = 0; i < FLIGHT; i++)
+        pf[i].fd = -1;
+    end = ms_now() + 60000;
+    while (done < TOTAL) {
+        long long now = ms_now();
+
+        if (now > end)
+            fail_msg("storm: only %d of %d answered in 60 s", done, TOTAL);
+        for (i = 0; i < FLIGHT && launched < TOTAL; i++) {
+            int fd;
+
+            if (pf[i].fd >= 0)
+                continue;
+            fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+            assert_true(fd >= 0);
+            if (connect(fd, (struct sockaddr *)&a, sizeof a) == -1 &&
+                errno != EINPROGRESS)
+                fail_msg("storm: connect %d: %s", launched, strerror(errno));
+            pf[i].fd = fd;
+            pf[i].events = POLLIN;
+            since[i] = now;
+            have[i] = 0;
+            launched++;
+        }
+        (void)poll(pf, FLIGHT, 100);
+        now = ms_now();
+        for (i = 0; i < FLIGHT; i++) {
+            char *nl;
+            ssize_t n;
+
+            if (pf[i].fd < 0)
+                continue;
+            if (!(pf[i].revents & (POLLIN | POLLERR | POLLHUP))) {
+                if (now - since[i] > WAIT_MS)
+                    fail_msg("storm: a client waited %d ms without a first "
+                             "line (%d answered, %d launched)", WAIT_MS, done,
+                             launched);
+                continue;
+            }
+            n = read(pf[i].fd, got[i] + have[i], sizeof got[i] - 1 - have[i]);
+            if (n <= 0)
+                fail_msg("storm: closed before a first line: %s",
+                         n == 0 ? "EOF" : strerror(errno));
+            have[i] += (size_t)n;
+            got[i][have[i]] = '\0';
+            nl = strchr(got[i], '\n');
+            if (nl == NULL && have[i] < sizeof got[i] - 1)
+                continue;
+            if (strcmp(got[i], "welcome!\n") == 0)
+                welcomed++;
+            else if (strcmp(got[i], "error: server busy\n") == 0)
+                busy++;
+            else
+                fail_msg("storm: first line '%s'", got[i]);
+            close(pf[i].fd);
+            pf[i].fd = -1;
+            done++;
+        }
+    }
+    print_message("storm: %d welcomed, %d told busy\n", welcomed, busy);
+    assert_int_equal(welcomed + busy, TOTAL);
+    if (max_clients != NULL)
+        assert_true(busy > 0);
+}
+
+static void connection_storm_everyone_answered(void **state)
+{
+    (void)state;
+    storm(NULL);
+}
+
+/* The same with room for 100 sessions: most are told busy, each with
+ * its line, none left waiting. */
+static void connection_storm_busy_answered(void **state)
+{
+    (void)state;
+    storm("100");
+}
+
+/*
+ * stdout is a pipe nobody reads (a paused pager).  Lines of one client
+ * fill it and the log queue behind it; that client and a newcomer are
+ * still served promptly, lines are dropped (whole lines) and counted,
+ * and the count is reported once the reader reads again.
+ */
+static void stuck_stdout_costs_log_lines_not_service(void **state)
+{
+    static char line[1000], out[1 << 16];
+    char err[1024];
+    int port, a, b, i;
+    long long end;
+    size_t n;
+    const char *said;
+
+    (void)state;
+    port = server_start(&srv, NULL, "-q", NULL);
+    small_pipe(srv.out);
+    memset(line, 's', sizeof line - 1);
+    line[sizeof line - 1] = '\n';
+    a = client(port);
+    for (i = 0; i < 400; i++) {             /* 400 KB of log: far too much */
+        send_mem(a, line, sizeof line);
+        expect_mem(a, line, sizeof line);
+    }
+    b = client(port);
+    echo_within(b, "served while stdout is stuck\n", 1000);
+    echo_within(a, "and so am I\n", 1000);
+
+    /* The reader reads again: the count follows. */
+    end = ms_now() + T_MS;
+    err[0] = '\0';
+    n = 0;
+    while (ms_now() < end && strstr(err, "log lines dropped\n") == NULL) {
+        struct pollfd p = { srv.err, POLLIN, 0 };
+
+        while (read_n(srv.out, out, sizeof out, 20) > 0)
+            ;
+        if (poll(&p, 1, 20) == 1) {
+            ssize_t k = read(srv.err, err + n, sizeof err - 1 - n);
+            if (k > 0)
+                n += (size_t)k;
+            err[n] = '\0';
+        }
+    }
+    said = strstr(err, "tcp-server: ");
+    if (said == NULL || strstr(said, " log lines dropped\n") == NULL)
+        fail_msg("no drop count on stderr: '%s'", err);
+    assert_true(atol(said + strlen("tcp-server: ")) > 0);
+    print_message("stuck stdout: %s", said);
+    close(a);
+    close(b);
+}
+
+/* What the server wrote to stdout after the reader came back is whole
+ * lines: dropping never cuts one. */
+static void dropped_lines_are_whole_lines(void **state)
+{
+    static char line[600], out[1 << 20];
+    char peer[SOCK_ADDR_TEXT_MAX], want[700];
+    int port, a, i;
+    size_t n = 0, at;
+
+    (void)state;
+    port = server_start(&srv, NULL, "-q", NULL);
+    small_pipe(srv.out);
+    a = client(port);
+    local_name(a, peer, sizeof peer);
+    memset(line, 'w', sizeof line - 1);
+    line[sizeof line - 1] = '\n';
+    for (i = 0; i < 600; i++) {
+        send_mem(a, line, sizeof line);
+        expect_mem(a, line, sizeof line);
+    }
+    send_str(a, "quit\n");
+    expect_clean_close(a);
+    close(a);
+    /* The reader comes back: read stdout until it stays quiet. */
+    for (;;) {
+        size_t k = read_n(srv.out, out + n, sizeof out - n, 500);
+        if (k == 0)
+            break;
+        n += k;
+    }
+    kill(srv.pid, SIGTERM);
+    assert_int_equal(proc_wait(&srv, T_MS), 0);
+    snprintf(want, sizeof want, "%s: %.*s\n", peer, (int)sizeof line - 1, line);
+    for (at = 0; at < n; at += strlen(want)) {
+        if (n - at >= strlen(want) &&
+            memcmp(out + at, want, strlen(want)) == 0)
+            continue;
+        if (n - at == strlen(peer) + 7 &&
+            memcmp(out + at + strlen(peer), ": quit\n", 7) == 0)
+            break;   /* the quit line, if it was not dropped too */
+        fail_msg("stdout at byte %zu is not a whole line: '%.40s'", at,
+                 out + at);
+    }
+    print_message("%zu bytes of whole lines kept of %d lines\n", n, 601);
+}
+
+/*
+ * stderr is a pipe nobody reads: a few hundred connects and disconnects
+ * fill it.  Every client is still welcomed within a second, and SIGTERM
+ * still ends the server within a second, stuck log and all.
+ */
+static void stuck_stderr_and_sigterm(void **state)
+{
+    int port, i, fd;
+    long long t0;
+
+    (void)state;
+    port = server_start(&srv, "/dev/null", NULL);
+    small_pipe(srv.err);
+    for (i = 0; i < 300; i++) {
+        t0 = ms_now();
+        fd = client(port);
+        if (ms_now() - t0 > 1000)
+            fail_msg("client %d waited %lld ms for its welcome", i,
+                     ms_now() - t0);
+        send_str(fd, "quit\n");
+        expect_fin(fd);
+        close(fd);
+    }
+    fd = client(port);
+    t0 = ms_now();
+    kill(srv.pid, SIGTERM);
+    expect_str(fd, "error: server shutting down\n");
+    assert_int_equal(proc_wait(&srv, 2000), 0);
+    print_message("stuck stderr: SIGTERM to exit in %lld ms\n", ms_now() - t0);
+    if (ms_now() - t0 >= 1500)
+        fail_msg("SIGTERM took %lld ms with stderr stuck", ms_now() - t0);
+    close(fd);
+}
+
+/* stdout and stderr into one file keep their order: a connect comes
+ * before the client's lines, the lines before its disconnect. */
+static void stdout_and_stderr_in_order(void **state)
+{
+    char path[] = "/tmp/tcp-server-log-XXXXXX";
+    char cmd[700], buf[2048], peer[SOCK_ADDR_TEXT_MAX], want[1024];
+    char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+    int tmp = mkstemp(path), port = 0, fd;
+    long long end = ms_now() + T_MS;
+    FILE *f;
+    size_t n = 0;
+
+    (void)state;
+    assert_true(tmp >= 0);
+    close(tmp);
+    snprintf(cmd, sizeof cmd, "exec %s -b 127.0.0.1 0 >%s 2>&1",
+             bin_path("tcp-server"), path);
+    proc_start(&srv, argv, 0);
+    while (port == 0 && ms_now() < end) {
+        const char *colon;
+
+        f = fopen(path, "r");
+        assert_non_null(f);
+        n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        if (strchr(buf, '\n') != NULL && (colon = strrchr(buf, ':')) != NULL)
+            port = atoi(colon + 1);
+        else
+            sleep_ms(10);
+    }
+    assert_true(port > 0);
+    fd = client(port);
+    local_name(fd, peer, sizeof peer);
+    echo_within(fd, "hello\n", 1000);
+    send_str(fd, "quit\n");
+    expect_clean_close(fd);
+    close(fd);
+    kill(srv.pid, SIGTERM);
+    assert_int_equal(proc_wait(&srv, T_MS), 0);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    unlink(path);
+    buf[n] = '\0';
+    snprintf(want, sizeof want,
+             "listening on 127.0.0.1:%d\nconnected %s\n%s: hello\n%s: quit\n"
+             "disconnected %s (quit)\n", port, peer, peer, peer, peer);
+    assert_string_equal(buf, want);
+}
+
+/* After SIGINT, SIGTERM or SIGHUP the server accepts no one: while it
+ * still says goodbye to its clients, a new connection is refused or at
+ * least never welcomed. */
+static void stop_signals_stop_accepting(void **state)
+{
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    size_t k;
+
+    (void)state;
+    for (k = 0; k < sizeof sigs / sizeof sigs[0]; k++) {
+        int port = server_start(&srv, "/dev/null", "-q", NULL);
+        int old = client(port), late;
+        char ps[16], buf[16];
+        struct sock_err why;
+
+        /* `old` neither reads nor closes: the server stays up, saying
+         * goodbye, for most of its second. */
+        kill(srv.pid, sigs[k]);
+        expect_str(old, "error: server shutting down\n");
+        assert_true(kill(srv.pid, 0) == 0);   /* still running */
+        snprintf(ps, sizeof ps, "%d", port);
+        late = sock_connect_to("127.0.0.1", ps, AF_INET, T_MS, &why);
+        if (late >= 0) {
+            size_t n = read_n(late, buf, 9, 500);
+            if (n == 9 && memcmp(buf, "welcome!\n", 9) == 0)
+                fail_msg("signal %d: a new client was welcomed", sigs[k]);
+            close(late);
+        } else {
+            assert_int_equal(errno, ECONNREFUSED);
+        }
+        assert_int_equal(proc_wait(&srv, 2000), 0);
+        close(old);
+    }
+}
+
+/* SIGHUP (the terminal closed) stops the server like SIGTERM: every
+ * client is told, exit 0 within a second. */
+static void sighup_stops_like_sigterm(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-q", NULL);
+    int a = client(port), b = client(port);
+    long long t0;
+
+    (void)state;
+    send_str(b, "half a line");
+    t0 = ms_now();
+    kill(srv.pid, SIGHUP);
+    expect_str(a, "error: server shutting down\n");
+    expect_str(b, "error: server shutting down\n");
+    expect_fin(a);
+    assert_int_equal(proc_wait(&srv, 2000), 0);
+    assert_true(ms_now() - t0 < 1500);
+    close(a);
+    close(b);
+}
+
+/* A TCP client socket from `src` (a loopback address) to 127.0.0.1. */
+static int connect_from(const char *src, int port)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    assert_true(fd >= 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    assert_int_equal(inet_pton(AF_INET, src, &a.sin_addr), 1);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    a.sin_port = htons((unsigned short)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+/* --max-per-ip: one address cannot take every slot.  A third session
+ * from 127.0.0.1 is told busy; 127.0.0.2 is still served; a slot freed
+ * by quit is free again. */
+static void max_per_ip_limits_one_address(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-q", "--max-per-ip", "2",
+                            NULL);
+    int a = client(port), b = client(port), c, d;
+
+    (void)state;
+    c = connect_port("127.0.0.1", port);
+    expect_str(c, "error: server busy\n");
+    expect_clean_close(c);
+    close(c);
+    d = connect_from("127.0.0.2", port);
+    expect_str(d, "welcome!\n");
+    echo_within(d, "another address\n", 1000);
+    send_str(a, "quit\n");
+    expect_fin(a);
+    close(a);
+    c = client_when_free(port);
+    echo_within(c, "my turn\n", 1000);
+    close(b);
+    close(c);
+    close(d);
+}
+
+/* Urgent data is part of the stream: "ab\n", an urgent "c", "d\n" come
+ * back as "ab\ncd\n", every byte. */
+static void urgent_data_echoed_in_line(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-q", NULL);
+    int fd = client(port);
+
+    (void)state;
+    send_str(fd, "ab\n");
+    expect_str(fd, "ab\n");
+    assert_int_equal(send(fd, "c", 1, MSG_OOB), 1);
+    send_str(fd, "d\n");
+    expect_str(fd, "cd\n");
+    close(fd);
+}
+
+/* A right-to-left override or a zero-width space in a line reaches the
+ * log escaped; the echo is still byte for byte. */
+static void bidi_and_invisible_escaped_in_log(void **state)
+{
+    static const char line[] = "evil\xe2\x80\xaetxt.exe \xe2\x80\x8bx\n";
+    char path[] = "/tmp/tcp-server-out-XXXXXX";
+    char out[512], peer[SOCK_ADDR_TEXT_MAX], want[512];
+    int tmp = mkstemp(path), port, fd;
+    FILE *f;
+    size_t n;
+
+    (void)state;
+    assert_true(tmp >= 0);
+    close(tmp);
+    port = server_start(&srv, path, "-q", "--once", NULL);
+    fd = client(port);
+    local_name(fd, peer, sizeof peer);
+    send_str(fd, line);
+    expect_str(fd, line);
+    close(fd);
+    assert_int_equal(proc_wait(&srv, T_MS), 0);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    n = fread(out, 1, sizeof out - 1, f);
+    fclose(f);
+    unlink(path);
+    out[n] = '\0';
+    snprintf(want, sizeof want,
+             "%s: evil\\xe2\\x80\\xaetxt.exe \\xe2\\x80\\x8bx\n", peer);
+    assert_string_equal(out, want);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(connection_storm_everyone_answered, setup, teardown),
+        cmocka_unit_test_setup_teardown(connection_storm_busy_answered, setup, teardown),
+        cmocka_unit_test_setup_teardown(stuck_stdout_costs_log_lines_not_service, setup, teardown),
+        cmocka_unit_test_setup_teardown(dropped_lines_are_whole_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(stuck_stderr_and_sigterm, setup, teardown),
+        cmocka_unit_test_setup_teardown(stdout_and_stderr_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(stop_signals_stop_accepting, setup, teardown),
+        cmocka_unit_test_setup_teardown(sighup_stops_like_sigterm, setup, teardown),
+        cmocka_unit_test_setup_teardown(max_per_ip_limits_one_address, setup, teardown),
+        cmocka_unit_test_setup_teardown(urgent_data_echoed_in_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(bidi_and_invisible_escaped_in_log, setup, teardown),
+    };
+
+    return cmocka_run_group_tests_name("server attacks", tests, NULL, NULL);
+}
