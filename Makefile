@@ -92,8 +92,10 @@ $(TAPP): $(TAPP_OBJS)
 $(B)/tobj/%.o: src/%.c $(B)/.flags | $(B)/tobj
 	$(CC) $(CPPFLAGS) $(SOCK_CFLAGS) $(CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
 
+# TEST_SOURCE_DIR: the interop tests look for the article above it.
 $(B)/tests/%.o: tests/%.c $(B)/.cmocka-ok $(B)/.flags | $(B)/tests
-	$(CC) $(CPPFLAGS) $(SOCK_CFLAGS) -Isrc -Itests $(CMOCKA_CFLAGS) $(CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(SOCK_CFLAGS) -Isrc -Itests $(CMOCKA_CFLAGS) $(CFLAGS) $(TEST_CFLAGS) \
+	  -DTEST_SOURCE_DIR='"$(CURDIR)"' -c -o $@ $<
 
 # Every test links the mocks and both archives (only what it uses is
 # pulled in); integration tests run the real programs, so build them too.

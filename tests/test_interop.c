@@ -2,7 +2,12 @@
  * test_interop.c - tcp-server and tcp-client against real peers: the
  * article's own Java TcpServer / TcpClient, OpenBSD nc, and a CRLF
  * (telnet-style) client.  A peer that is not installed, or an article
- * that is not beside the project, makes its tests say "SKIPPED".
+ * that is not found, makes its tests say "SKIPPED" - except under
+ * CI=true, where every peer must be there and a missing one fails.
+ *
+ * The article is $ARTICLE, or shared/seeds/000_de3cfc75ef2f5741.txt in
+ * a directory above the source tree (where `make` ran: TEST_SOURCE_DIR),
+ * the nearest first, whatever the current directory.
  *
  * The Java code is read from the article at test time, never copied into
  * the project.  One change is made to it: the server's port, 8080 in the
@@ -36,6 +41,26 @@ static struct proc srv, cli, peer;
 static char java[512], javac[512], nc[512];
 static char classes[64];     /* where the article's classes were built */
 static int have_java, have_nc;
+static char no_java[256] = "javac or java not on PATH";
+static char no_nc[64] = "OpenBSD nc not on PATH";
+
+#ifndef TEST_SOURCE_DIR
+#define TEST_SOURCE_DIR "."
+#endif
+#define ARTICLE_NAME "shared/seeds/000_de3cfc75ef2f5741.txt"
+
+/* Under CI=true a peer that cannot run is a failure, not a skip. */
+static void need_peer(int have, const char *why)
+{
+    const char *ci = getenv("CI");
+
+    if (have)
+        return;
+    if (ci != NULL && strcmp(ci, "true") == 0)
+        fail_msg("CI=true and this peer cannot run: %s", why);
+    print_message("peer missing: %s\n", why);
+    skip();
+}
 
 /* Find an executable on PATH; 1 when found (full path in out). */
 static int find_in_path(const char *name, char *out, size_t size)
@@ -57,14 +82,26 @@ static int find_in_path(const char *name, char *out, size_t size)
     return 0;
 }
 
-/* The article: $ARTICLE, else the shared seeds beside the project. */
+/* The article: $ARTICLE, else ARTICLE_NAME in a directory above the
+ * source tree, the nearest first. */
 static FILE *open_article(void)
 {
     const char *p = getenv("ARTICLE");
+    char dir[1024], path[1100];
+    char *slash;
 
-    if (p == NULL)
-        p = "../shared/seeds/000_de3cfc75ef2f5741.txt";
-    return fopen(p, "r");
+    if (p != NULL)
+        return fopen(p, "r");
+    snprintf(dir, sizeof dir, "%s", TEST_SOURCE_DIR);
+    while ((slash = strrchr(dir, '/')) != NULL) {
+        FILE *f;
+
+        *slash = '\0';
+        snprintf(path, sizeof path, "%s/%s", dir, ARTICLE_NAME);
+        if ((f = fopen(path, "r")) != NULL)
+            return f;
+    }
+    return NULL;
 }
 
 /*
@@ -139,8 +176,12 @@ static int group_setup(void **state)
         !find_in_path("javac", javac, sizeof javac))
         return 0;
     snprintf(classes, sizeof classes, "/tmp/tcp-interop-XXXXXX");
-    if (mkdtemp(classes) == NULL || extract_java(classes) != 0)
+    if (mkdtemp(classes) == NULL || extract_java(classes) != 0) {
+        snprintf(no_java, sizeof no_java,
+                 "the article (%s above %.80s, or $ARTICLE) was not found or "
+                 "holds no Java code", ARTICLE_NAME, TEST_SOURCE_DIR);
         return 0;
+    }
     snprintf(src1, sizeof src1, "%s/TcpServer.java", classes);
     snprintf(src2, sizeof src2, "%s/TcpClient.java", classes);
     argv[0] = javac;
@@ -154,7 +195,7 @@ static int group_setup(void **state)
     have_java = proc_wait(&p, 60000) == 0;
     if (!have_java) {
         read_until(p.err, b, sizeof b, NULL, 1000);
-        fprintf(stderr, "javac failed: %s\n", b);
+        snprintf(no_java, sizeof no_java, "javac failed: %.200s", b);
     }
     proc_kill(&p);
     return 0;
@@ -210,8 +251,7 @@ static void client_vs_java_server(void **state)
     int port;
 
     (void)state;
-    if (!have_java)
-        skip();
+    need_peer(have_java, no_java);
     port = free_port();
     snprintf(prop, sizeof prop, "-Dport=%d", port);
     {
@@ -241,8 +281,7 @@ static void java_client_vs_server(void **state)
     int port;
 
     (void)state;
-    if (!have_java)
-        skip();
+    need_peer(have_java, no_java);
     port = server_start(&srv, NULL, "-q", NULL);
     snprintf(ps, sizeof ps, "%d", port);
     {
@@ -268,8 +307,7 @@ static void nc_client_vs_server(void **state)
     int port;
 
     (void)state;
-    if (!have_nc)
-        skip();
+    need_peer(have_nc, no_nc);
     port = server_start(&srv, "/dev/null", "-q", NULL);
     snprintf(ps, sizeof ps, "%d", port);
     {
@@ -291,8 +329,7 @@ static void crlf_client_vs_server(void **state)
     int port;
 
     (void)state;
-    if (!have_nc)
-        skip();
+    need_peer(have_nc, no_nc);
     port = server_start(&srv, "/dev/null", "-q", NULL);
     snprintf(ps, sizeof ps, "%d", port);
     {
@@ -314,8 +351,7 @@ static void client_vs_nc_listener(void **state)
     int port = free_port();
 
     (void)state;
-    if (!have_nc)
-        skip();
+    need_peer(have_nc, no_nc);
     snprintf(ps, sizeof ps, "%d", port);
     {
         char *argv[] = { nc, "-N", "-l", "127.0.0.1", ps, NULL };
