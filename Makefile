@@ -59,7 +59,7 @@ TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 MAN1 := $(wildcard docs/*.1)
 MAN3 := $(wildcard docs/*.3)
 
-.PHONY: all test demo install uninstall clean check fuzz FORCE
+.PHONY: all test demo install uninstall clean check fuzz coverage FORCE
 .SECONDARY:
 
 all: $(LIB) $(PROGRAMS)
@@ -143,6 +143,21 @@ check: all
 	clang-tidy -quiet --checks='$(TIDY_CHECKS)' --warnings-as-errors='*' \
 	  $(wildcard src/*.c) -- -std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc
 	@echo "make check: sanitizers, valgrind, cppcheck and clang-tidy all clean."
+
+# make coverage: the whole suite on a --coverage build in $(B)/cov (the
+# programs the tests run included), then line and branch coverage of each
+# file of src/ and the total, from gcovr.  The tests stop the programs
+# with SIGTERM, so they exit normally and write their counts.
+COV_FLAGS = -O0 -g --coverage
+coverage:
+	@command -v gcovr >/dev/null 2>&1 || { \
+	  echo "make coverage needs gcovr: apt-get install -y gcovr"; exit 1; }
+	@mkdir -p $(B)/cov && find $(B)/cov -name '*.gcda' -delete
+	$(MAKE) B=$(B)/cov CFLAGS='$(COV_FLAGS)' LDFLAGS=--coverage all
+	TCP_BIN_DIR=$(B)/cov $(MAKE) B=$(B)/cov CFLAGS='$(COV_FLAGS)' \
+	  LDFLAGS=--coverage test
+	gcovr -r . --filter 'src/' --csv $(B)/cov/coverage.csv $(B)/cov
+	@sh tests/coverage-table.sh $(B)/cov/coverage.csv
 
 # make fuzz: libFuzzer (clang) on the line framer with the exchange, and
 # on each program's command line, FUZZ_SECONDS each, from the seeds in
