@@ -23,7 +23,7 @@
 
 #include "logq.h"
 
-#define RUNS 1024   /* stream changes the queue can hold */
+#define RUNS 4096   /* stream changes the queue can hold (64 KiB of them) */
 
 struct run {
     unsigned char stream;
@@ -46,6 +46,8 @@ struct logq {
     int shedding;               /* dropping until half the room is free */
     int waiting;                /* the writer sleeps on `more` */
     int closing, finished;
+    int abandoned;              /* logq_close gave up waiting: the writer
+                                   frees the queue when it is done */
 };
 
 /* write(2) all of it, however long the reader takes.  A reader that is
@@ -71,6 +73,15 @@ static void write_fully(int fd, const char *p, size_t len)
 }
 
 static void report_drops(struct logq *q);
+
+static void free_queue(struct logq *q)
+{
+    pthread_cond_destroy(&q->idle);
+    pthread_cond_destroy(&q->more);
+    pthread_mutex_destroy(&q->mu);
+    free(q->buf);
+    free(q);
+}
 
 static void *writer_main(void *arg)
 {
@@ -109,6 +120,11 @@ static void *writer_main(void *arg)
         report_drops(q);    /* the reader is back: say what it missed */
     }
     q->finished = 1;
+    if (q->abandoned) {          /* nobody waits for us: clean up */
+        pthread_mutex_unlock(&q->mu);
+        free_queue(q);
+        return NULL;
+    }
     pthread_cond_broadcast(&q->idle);
     pthread_mutex_unlock(&q->mu);
     return NULL;
@@ -150,16 +166,16 @@ static void append(struct logq *q, enum logq_stream stream, const char *bytes,
 
 /*
  * With the lock held: once a line was dropped, drop every line until half
- * the queue is free again, then say how many were lost.  One notice per
- * stall, and no trickle of single lines let through while the reader
- * barely moves.
+ * the queue is free again, bytes and runs both, then say how many were
+ * lost.  One notice per stall, and no trickle of single lines let through
+ * while the reader barely moves.
  */
 static void report_drops(struct logq *q)
 {
     char note[128];
     int n;
 
-    if (q->shedding && q->used > q->cap / 2)
+    if (q->shedding && (q->used > q->cap / 2 || q->runs > RUNS / 2))
         return;
     q->shedding = 0;
     if (q->unreported == 0)
@@ -288,14 +304,16 @@ unsigned long logq_close(struct logq *q, int timeout_ms)
         ;
     finished = q->finished;
     dropped = q->dropped;
+    if (!finished) {
+        /* Stuck in write(): it finishes on its own if the reader comes
+         * back (and frees the queue), or ends with the process. */
+        q->abandoned = 1;
+        pthread_detach(q->writer);
+        pthread_mutex_unlock(&q->mu);
+        return dropped;
+    }
     pthread_mutex_unlock(&q->mu);
-    if (!finished)
-        return dropped;   /* stuck in write(): it ends with the process */
     pthread_join(q->writer, NULL);
-    pthread_cond_destroy(&q->idle);
-    pthread_cond_destroy(&q->more);
-    pthread_mutex_destroy(&q->mu);
-    free(q->buf);
-    free(q);
+    free_queue(q);
     return dropped;
 }

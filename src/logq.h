@@ -52,7 +52,8 @@ unsigned long logq_dropped(struct logq *q);
  * timeout_ms (a reader that never reads must not keep the program from
  * exiting), then stop it.  Returns the number of lines dropped in all.
  * If the writer is still blocked in write() when the time is up, it is
- * left to end with the process.
+ * left to finish alone (and free the queue) or to end with the process;
+ * q must not be used after this call either way.
  */
 unsigned long logq_close(struct logq *q, int timeout_ms);
 
