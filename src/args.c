@@ -146,10 +146,14 @@ int args_host(const char *v, char *buf, size_t size, const char **host,
     }
     if (v[0] != '[' || v[n - 1] != ']' || n < 3 ||
         memchr(v + 1, ':', n - 2) == NULL || memchr(v + 1, '[', n - 2) != NULL ||
-        memchr(v + 1, ']', n - 2) != NULL || n - 2 >= size) {
+        memchr(v + 1, ']', n - 2) != NULL) {
         snprintf(err, errsize,
                  "%s '%.60s': brackets go around an IPv6 address only, as in [::1]",
                  what, v);
+        return -1;
+    }
+    if (n - 2 >= size) {        /* room for the address and its NUL */
+        snprintf(err, errsize, "%s '%.40s...' is too long", what, v);
         return -1;
     }
     memcpy(buf, v + 1, n - 2);

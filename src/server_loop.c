@@ -40,7 +40,8 @@
 
 #define DRAIN_MS        1000  /* how long a closing peer may keep sending */
 #define LINGER_MS       5000  /* how long a peer may take to read our last reply */
-#define STOP_MS          700  /* after a signal, the goodbye (the log then gets 150 ms) */
+#define STOP_MS          600  /* after a signal, the goodbye (the log then gets 100 ms) */
+#define STOP_ACCEPTS    4096  /* clients still in the accept queue told at a stop */
 #define LINES_PER_TURN    64  /* lines one client may have per poll round */
 #define ACCEPTS_PER_TURN 256  /* a deep queue (a burst of clients) empties fast */
 #define ACCEPT_PAUSE_MS  100  /* no descriptor even for "busy": wait */
@@ -389,17 +390,17 @@ static int add_conn(struct server *s, int fd, const struct sockaddr *sa,
 }
 
 /*
- * No slot and no descriptor to spare for a goodbye: say busy, send FIN,
- * drop what the client already sent (unread input would turn our close
- * into a reset that can destroy the busy line) and close.  A client that
- * sends more after this may still see a reset; that is the price of not
- * holding a descriptor we do not have.
+ * No slot, no descriptor or no time to spare for a goodbye: say why (busy,
+ * or shutting down), send FIN, drop what the client already sent (unread
+ * input would turn our close into a reset that can destroy the line) and
+ * close.  A client that sends more after this may still see a reset; that
+ * is the price of not holding what we do not have.
  */
-static void close_busy(int fd)
+static void close_now(int fd, enum session_event why)
 {
     struct session_reply r;
 
-    session_respond(SESSION_FULL, NULL, 0, 0, NULL, 0, &r);
+    session_respond(why, NULL, 0, 0, NULL, 0, &r);
     if (sock_set_nonblock(fd, 1) == 0 &&
         sock_write(fd, r.data, r.len) == (ssize_t)r.len &&
         sock_shutdown(fd, SHUT_WR) == 0) {
@@ -419,7 +420,7 @@ static void turn_away(struct server *s, int fd, const struct sockaddr *sa,
 {
     if (s->n - s->open >= s->cfg->max_clients ||
         add_conn(s, fd, sa, salen, 0) == -1)
-        close_busy(fd);
+        close_now(fd, SESSION_FULL);
 }
 
 /* The spare descriptor: any cheap file will do. */
@@ -454,7 +455,7 @@ static void out_of_descriptors(struct server *s, int err, long long now)
         s->reserve = -1;
         fd = sock_accept(s->lfd, NULL, NULL);
         if (fd >= 0)
-            close_busy(fd);
+            close_now(fd, SESSION_FULL);
         s->reserve = open_reserve();
         if (fd >= 0 && s->reserve >= 0)
             return;
@@ -483,7 +484,7 @@ static void accept_clients(struct server *s, long long now)
         if (sock_set_nonblock(fd, 1) == -1) {
             logq_printf(s->cfg->log, LOGQ_ERR, "tcp-server: accept: %s\n",
                         strerror(errno));
-            close_busy(fd);
+            close_now(fd, SESSION_FULL);
             continue;
         }
         peer_ip(sa, ip);
@@ -496,7 +497,7 @@ static void accept_clients(struct server *s, long long now)
         if (add_conn(s, fd, sa, len, 1) == -1) {
             logq_printf(s->cfg->log, LOGQ_ERR, "tcp-server: accept: %s\n",
                         strerror(errno));
-            close_busy(fd);
+            close_now(fd, SESSION_FULL);
             continue;
         }
         if (s->cfg->once && ++s->served == 1) {
@@ -507,13 +508,20 @@ static void accept_clients(struct server *s, long long now)
     }
 }
 
-/* Signal: no more clients (the listener goes, so new ones are refused);
- * every client is told and closed. */
+/* Signal: no more clients.  Those that finished their handshake and wait
+ * in the accept queue are taken and told (closing the listener would
+ * reset them), then the listener goes, so new ones are refused.  Every
+ * client is told and closed. */
 static void begin_stop(struct server *s)
 {
     size_t i;
 
     if (s->lfd >= 0) {
+        int k, fd;
+
+        for (k = 0; k < STOP_ACCEPTS &&
+                    (fd = sock_accept(s->lfd, NULL, NULL)) >= 0; k++)
+            close_now(fd, SESSION_STOPPING);
         sock_close(s->lfd);
         s->lfd = -1;
     }
@@ -527,12 +535,22 @@ static void begin_stop(struct server *s)
     }
 }
 
-/* The session's time is up: silent, or not taking its replies. */
+/*
+ * The session's time is up: silent, or not taking its replies.  A reader
+ * that takes our bytes slowly frees room in the socket long before poll()
+ * calls it writable (Linux waits for half the send buffer), so first see
+ * whether the socket takes some now: that is activity (conn_flush).
+ */
 static int conn_timed_out(struct server *s, struct conn *c)
 {
-    if (conn_pending(c))
+    if (conn_pending(c)) {
+        if (conn_flush(s, c) == -1)
+            return -1;
+        if (s->now < c->deadline)
+            return 0;
         return conn_reply(s, c, SESSION_NOT_READING, NULL, 0,
                           "not reading replies");
+    }
     return conn_reply(s, c, SESSION_IDLE_OUT, NULL, 0, "idle timeout");
 }
 
@@ -672,7 +690,9 @@ int server_run(int lfd, const struct server_config *cfg,
         }
         if (s.pfd[0].revents & POLLIN)
             drain_wake(cfg->wake_fd);   /* the loop top sees *stop */
-        if (s.lfd >= 0 && (s.pfd[1].revents & POLLIN))
+        /* A signal that came with the poll: nobody more is welcomed; the
+         * loop top tells those waiting (begin_stop). */
+        if (s.lfd >= 0 && !*stop && (s.pfd[1].revents & POLLIN))
             accept_clients(&s, now);
     }
 

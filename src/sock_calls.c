@@ -52,18 +52,21 @@ int sock_listen(int fd, int backlog)
 }
 
 /* accept, with the new descriptor close-on-exec from its first moment
- * where accept4() exists; elsewhere one fcntl() after it. */
+ * where accept4() exists; elsewhere (or on a kernel older than its libc:
+ * ENOSYS) plain accept() and one fcntl() after it. */
 static int accept_cloexec(int fd, struct sockaddr *addr, socklen_t *addrlen)
 {
-#ifdef HAVE_ACCEPT4
-    return accept4(fd, addr, addrlen, SOCK_CLOEXEC);
-#else
-    int r = accept(fd, addr, addrlen);
+    int r;
 
+#ifdef HAVE_ACCEPT4
+    r = accept4(fd, addr, addrlen, SOCK_CLOEXEC);
+    if (r >= 0 || errno != ENOSYS)
+        return r;
+#endif
+    r = accept(fd, addr, addrlen);
     if (r >= 0)
         (void)fcntl(r, F_SETFD, FD_CLOEXEC);   /* best effort, as before */
     return r;
-#endif
 }
 
 int sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)

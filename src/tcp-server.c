@@ -112,20 +112,30 @@ static void usage(FILE *f)
           "  -V, --version     show the version\n", f);
 }
 
-/* SIGINT (Ctrl-C), SIGTERM (kill) and SIGHUP (the terminal closed) all
- * mean "stop": tell every client, then exit 0. */
+/*
+ * SIGINT (Ctrl-C), SIGTERM (kill) and SIGHUP (the terminal closed) all
+ * mean "stop": tell every client, then exit 0.  A SIGINT or SIGHUP that
+ * was ignored when we started stays ignored: "nohup tcp-server &" asks
+ * to outlive the terminal, and a shell starts background jobs with
+ * SIGINT ignored so that Ctrl-C does not reach them.
+ */
 static int catch_stop_signals(void)
 {
     static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-    struct sigaction sa;
+    struct sigaction sa, old;
     size_t i;
 
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);   /* no SA_RESTART: poll() must wake */
-    for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        if (sigaction(sigs[i], NULL, &old) == -1)
+            return -1;
+        if (sigs[i] != SIGTERM && old.sa_handler == SIG_IGN)
+            continue;
         if (sigaction(sigs[i], &sa, NULL) == -1)
             return -1;
+    }
     return 0;
 }
 
@@ -200,6 +210,6 @@ int main(int argc, char **argv)
     rc = server_run(lfd, &cfg, &stop);
     /* What is still queued gets a moment to reach a slow reader; after a
      * signal only what is left of the second the SPEC allows. */
-    (void)logq_close(cfg.log, stop ? 150 : 1000);  /* drops: it said so */
+    (void)logq_close(cfg.log, stop ? 100 : 1000);  /* drops: it said so */
     return rc;
 }

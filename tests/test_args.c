@@ -816,6 +816,37 @@ static void client_messages_name_the_server(void **state)
                              "service not known");
 }
 
+/* The brackets' content must fit the parser's buffer with its NUL: 255
+ * bytes do, 256 are refused as too long (never written past it). */
+static void bracket_host_length_limit(void **state)
+{
+    static char v255[300], v256[300];
+    struct client_args c;
+    struct server_args sv;
+    char err[128];
+    char *argv1[] = { "tcp-client", v255, NULL };
+    char *argv2[] = { "tcp-client", v256, NULL };
+    char *argv3[] = { "tcp-server", "-b", v256, NULL };
+
+    (void)state;
+    assert_true(sizeof c.host_buf == 256 && sizeof sv.bind_buf == 256);
+    memset(v255, 'a', 257);
+    v255[0] = '[';
+    v255[1] = ':';
+    v255[256] = ']';                 /* 255 bytes inside */
+    v255[257] = '\0';
+    memcpy(v256, v255, 257);
+    v256[256] = 'a';
+    v256[257] = ']';                 /* 256 bytes inside */
+    v256[258] = '\0';
+    assert_int_equal(cparse(ARGC(argv1), argv1, &c, err, sizeof err), ARGS_RUN);
+    assert_int_equal(strlen(c.host), 255);
+    assert_int_equal(cparse(ARGC(argv2), argv2, &c, err, sizeof err), ARGS_USAGE);
+    assert_mentions(err, "too long");
+    assert_int_equal(sparse(ARGC(argv3), argv3, &sv, err, sizeof err), ARGS_USAGE);
+    assert_mentions(err, "too long");
+}
+
 static void client_empty_host(void **state)
 {
     char *argv[] = { "tcp-client", "", "9000", NULL };
@@ -886,6 +917,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(client_bad_ports, reset, reset),
         cmocka_unit_test_setup_teardown(client_three_operands, reset, reset),
         cmocka_unit_test_setup_teardown(client_bracket_hosts, reset, reset),
+        cmocka_unit_test_setup_teardown(bracket_host_length_limit, reset, reset),
         cmocka_unit_test_setup_teardown(client_messages_name_the_server, reset, reset),
         cmocka_unit_test_setup_teardown(client_empty_host, reset, reset),
         cmocka_unit_test_setup_teardown(client_options_and_help, reset, reset),

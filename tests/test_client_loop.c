@@ -189,6 +189,25 @@ static void half_close_failure_is_reported(void **state)
     expect_log("tcp-client: shutdown S:1: Invalid argument\n");
 }
 
+/* ENOTCONN from the half-close means the connection is already gone (a
+ * reset came first): not an error of ours.  The server's end is then
+ * seen as usual, status 0, no words after our own EOF. */
+static void half_close_on_a_gone_connection(void **state)
+{
+    (void)state;
+    assert_int_equal(shutdown(conn[1], SHUT_WR), 0);
+    mock_count[MOCK_SHUTDOWN] = 0;       /* count the client's calls only */
+    mock_script(MOCK_RECV);
+    FAIL_WITH(__wrap_recv, EAGAIN);      /* input's EOF is seen first */
+    will_return(__wrap_recv, MOCK_REAL); /* the server's EOF */
+    will_return(__wrap_recv, MOCK_REAL); /* nothing after it */
+    mock_script(MOCK_SHUTDOWN);
+    FAIL_WITH(__wrap_shutdown, ENOTCONN);
+    assert_int_equal(run(NULL, 0), 0);
+    assert_int_equal(mock_count[MOCK_SHUTDOWN], 1);
+    assert_true(logbuf == NULL || logbuf[0] == '\0');
+}
+
 /* Input that cannot be read (a directory as stdin): reported, status 1. */
 static void input_error_is_reported(void **state)
 {
@@ -243,6 +262,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(server_reset_mid_write, setup, teardown),
         cmocka_unit_test_setup_teardown(write_error_is_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(half_close_failure_is_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(half_close_on_a_gone_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(input_error_is_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(poll_eintr_then_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(server_closes_first, setup, teardown),

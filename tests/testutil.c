@@ -78,7 +78,11 @@ void proc_start_io(struct proc *p, char *const argv[], const char *in_path,
         /* Close everything else, the test's sockets included. */
         for (fd = 3; fd < 1024; fd++)
             close(fd);
+        /* Signals as a terminal's foreground job has them, whatever this
+         * test inherited (a background job starts with SIGINT ignored). */
         signal(SIGPIPE, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
         execv(argv[0], argv);
         _exit(127);
     }
@@ -433,6 +437,11 @@ void sleep_ms(long ms)
 int sanitized(void)
 {
     return getenv("TCP_SANITIZED") != NULL;
+}
+
+long stop_limit_ms(void)
+{
+    return sanitized() ? 1500 : 1000;
 }
 
 #define STEP_MS 5000   /* the longest one step of an exchange may take */

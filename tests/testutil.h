@@ -105,6 +105,11 @@ void sleep_ms(long ms);
  * (make check sets TCP_SANITIZED). */
 int sanitized(void);
 
+/* How long a server may take to exit after SIGINT, SIGTERM or SIGHUP:
+ * SPEC section 2 says within a second; a sanitizer's exit (the leak
+ * check) is allowed half a second more. */
+long stop_limit_ms(void);
+
 /*
  * Talking to tcp-server from a test.  Every step takes at most 5 s; a
  * step that fails is a test failure naming what was expected and got.
