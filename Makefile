@@ -30,14 +30,15 @@ LIB       := $(B)/libsock.a
 # client loops, argument parsing, escaping.  main() stays in tcp-*.c.
 APP_SRCS  := src/session.c src/escape.c src/args.c src/server_args.c \
              src/client_args.c src/server_loop.c src/client_loop.c \
-             src/std_fds.c src/logq.c
+             src/std_fds.c src/logq.c src/fd_io.c
 APP_OBJS  := $(APP_SRCS:src/%.c=$(B)/obj/%.o)
 SERVER_OBJS := $(B)/obj/tcp-server.o $(B)/obj/server_args.o \
                $(B)/obj/server_loop.o $(B)/obj/session.o $(B)/obj/escape.o \
-               $(B)/obj/args.o $(B)/obj/std_fds.o $(B)/obj/logq.o
+               $(B)/obj/args.o $(B)/obj/std_fds.o $(B)/obj/logq.o \
+               $(B)/obj/fd_io.o
 CLIENT_OBJS := $(B)/obj/tcp-client.o $(B)/obj/client_args.o \
                $(B)/obj/client_loop.o $(B)/obj/session.o $(B)/obj/args.o \
-               $(B)/obj/std_fds.o
+               $(B)/obj/std_fds.o $(B)/obj/fd_io.o
 PROGRAMS  := $(B)/tcp-server $(B)/tcp-client
 
 # The same code built the tests' way, so the wraps are always hit.

@@ -17,29 +17,11 @@
 #include <sys/socket.h>
 
 #include "libsock.h"
+#include "fd_io.h"
 #include "session.h"
 #include "client_loop.h"
 
 #define CHUNK 65536
-
-/* write(2) every byte to a plain descriptor (the terminal or a pipe). */
-static int write_fd_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n > 0) {
-            p += n;
-            len -= (size_t)n;
-        } else if (n == -1 && errno == EINTR) {
-            continue;
-        } else {
-            if (n == 0)
-                errno = EIO;
-            return -1;
-        }
-    }
-    return 0;
-}
 
 struct client {
     int fd, in, out;
@@ -72,7 +54,7 @@ static int server_gone(struct client *c, int reset, int *status)
     ssize_t n;
 
     while ((n = sock_read(c->fd, c->buf, CHUNK)) > 0)
-        if (write_fd_all(c->out, c->buf, (size_t)n) == -1)
+        if (fd_write_all(c->out, c->buf, (size_t)n) == -1)
             break;
     if (reset)
         fprintf(c->log, "tcp-client: server %s reset the connection\n",
@@ -90,7 +72,7 @@ static int from_server(struct client *c, int *status)
     ssize_t n = sock_read(c->fd, c->buf, CHUNK);
 
     if (n > 0) {
-        if (write_fd_all(c->out, c->buf, (size_t)n) == -1) {
+        if (fd_write_all(c->out, c->buf, (size_t)n) == -1) {
             *status = errno == EPIPE ? 0 : fail(c, "write to output for", errno);
             return 1;
         }

@@ -11,7 +11,6 @@
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "fd_io.h"
 #include "logq.h"
 
 #define RUNS 4096   /* stream changes the queue can hold (64 KiB of them) */
@@ -49,28 +48,6 @@ struct logq {
     int abandoned;              /* logq_close gave up waiting: the writer
                                    frees the queue when it is done */
 };
-
-/* write(2) all of it, however long the reader takes.  A reader that is
- * gone (EPIPE, a closed descriptor) just loses the bytes. */
-static void write_fully(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-
-        if (n > 0) {
-            p += n;
-            len -= (size_t)n;
-        } else if (n == -1 && errno == EINTR) {
-            continue;
-        } else if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            /* Someone else made the shared descriptor non-blocking. */
-            struct pollfd pf = { fd, POLLOUT, 0 };
-            (void)poll(&pf, 1, -1);
-        } else {
-            return;
-        }
-    }
-}
 
 static void report_drops(struct logq *q);
 
@@ -108,7 +85,9 @@ static void *writer_main(void *arg)
         /* The serving thread appends after head + used only: these n bytes
          * stay put while the lock is free. */
         pthread_mutex_unlock(&q->mu);
-        write_fully(fd, p, n);
+        /* A reader that is gone (EPIPE, a closed descriptor) just loses
+         * the bytes: there is nobody left to tell. */
+        (void)fd_write_all(fd, p, n);
         pthread_mutex_lock(&q->mu);
         q->head = (q->head + n) % q->cap;
         q->used -= n;

@@ -307,8 +307,6 @@ static void stdout_and_stderr_in_order(void **state)
     char *argv[] = { "/bin/sh", "-c", cmd, NULL };
     int tmp = mkstemp(path), port = 0, fd;
     long long end = ms_now() + T_MS;
-    FILE *f;
-    size_t n = 0;
 
     (void)state;
     assert_true(tmp >= 0);
@@ -319,11 +317,7 @@ static void stdout_and_stderr_in_order(void **state)
     while (port == 0 && ms_now() < end) {
         const char *colon;
 
-        f = fopen(path, "r");
-        assert_non_null(f);
-        n = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[n] = '\0';
+        (void)read_file(path, buf, sizeof buf, 0);
         if (strchr(buf, '\n') != NULL && (colon = strrchr(buf, ':')) != NULL)
             port = atoi(colon + 1);
         else
@@ -338,12 +332,7 @@ static void stdout_and_stderr_in_order(void **state)
     close(fd);
     kill(srv.pid, SIGTERM);
     assert_int_equal(proc_wait(&srv, T_MS), 0);
-    f = fopen(path, "r");
-    assert_non_null(f);
-    n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    unlink(path);
-    buf[n] = '\0';
+    (void)read_file(path, buf, sizeof buf, 1);
     snprintf(want, sizeof want,
              "listening on 127.0.0.1:%d\nconnected %s\n%s: hello\n%s: quit\n"
              "disconnected %s (quit)\n", port, peer, peer, peer, peer);
@@ -513,8 +502,6 @@ static void bidi_and_invisible_escaped_in_log(void **state)
     char path[] = "/tmp/tcp-server-out-XXXXXX";
     char out[512], peer[SOCK_ADDR_TEXT_MAX], want[512];
     int tmp = mkstemp(path), port, fd;
-    FILE *f;
-    size_t n;
 
     (void)state;
     assert_true(tmp >= 0);
@@ -526,12 +513,7 @@ static void bidi_and_invisible_escaped_in_log(void **state)
     expect_str(fd, line);
     close(fd);
     assert_int_equal(proc_wait(&srv, T_MS), 0);
-    f = fopen(path, "r");
-    assert_non_null(f);
-    n = fread(out, 1, sizeof out - 1, f);
-    fclose(f);
-    unlink(path);
-    out[n] = '\0';
+    (void)read_file(path, out, sizeof out, 1);
     snprintf(want, sizeof want,
              "%s: evil\\xe2\\x80\\xaetxt.exe \\xe2\\x80\\x8bx\n", peer);
     assert_string_equal(out, want);

@@ -241,19 +241,10 @@ static void million_lines_piped(void **state)
 /* Nobody listening: one line naming HOST:PORT and the reason, exit 1. */
 static void connection_refused(void **state)
 {
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
     char err[256], want[128];
-    int hold = socket(AF_INET, SOCK_STREAM, 0), port;
+    int port, hold = refusing_socket(AF_INET, &port);
 
     (void)state;
-    /* A bound socket that never listens: its port refuses for sure. */
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(hold, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(getsockname(hold, (struct sockaddr *)&a, &len), 0);
-    port = ntohs(a.sin_port);
     start_client("127.0.0.1", port);
     assert_int_equal(proc_wait(&cli, T_MS), 1);
     read_until(cli.err, err, sizeof err, NULL, T_MS);
@@ -348,11 +339,9 @@ static void connect_timeout(void **state)
  * messages show it in brackets once. */
 static void bracketed_ipv6_host(void **state)
 {
-    struct sockaddr_in6 a;
-    socklen_t len = sizeof a;
     char err[256], want[128];
     int port = server_start(&srv, "/dev/null", "-q", "-b", "::1", NULL);
-    int hold = socket(AF_INET6, SOCK_STREAM, 0), closed;
+    int hold, closed;
 
     (void)state;
     start_client("[::1]", port);
@@ -363,12 +352,7 @@ static void bracketed_ipv6_host(void **state)
     proc_kill(&cli);
 
     /* A port that refuses: the message names [::1]:PORT, once. */
-    memset(&a, 0, sizeof a);
-    a.sin6_family = AF_INET6;
-    a.sin6_addr = in6addr_loopback;
-    assert_int_equal(bind(hold, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(getsockname(hold, (struct sockaddr *)&a, &len), 0);
-    closed = ntohs(a.sin6_port);
+    hold = refusing_socket(AF_INET6, &closed);
     start_client("[::1]", closed);
     assert_int_equal(proc_wait(&cli, T_MS), 1);
     read_until(cli.err, err, sizeof err, NULL, T_MS);
@@ -400,7 +384,7 @@ static void bracketed_zone_host(void **state)
 static void name_then_address_in_message(void **state)
 {
     char err[256], want[128];
-    int port = free_port();
+    int port, hold = refusing_socket(AF_INET, &port);
 
     (void)state;
     {
@@ -416,6 +400,7 @@ static void name_then_address_in_message(void **state)
              "tcp-client: localhost:%d: connect 127.0.0.1:%d: Connection refused\n",
              port, port);
     assert_string_equal(err, want);
+    close(hold);
 }
 
 /* stdout that cannot be written (a full disk): one line saying so, exit 1. */

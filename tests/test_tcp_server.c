@@ -85,8 +85,6 @@ static void stdout_names_peer_and_escapes(void **state)
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     int tmp = mkstemp(path), port, fd;
-    FILE *f;
-    size_t n;
 
     (void)state;
     assert_true(tmp >= 0);
@@ -105,12 +103,7 @@ static void stdout_names_peer_and_escapes(void **state)
     close(fd);
     assert_int_equal(proc_wait(&srv, T_MS), 0);   /* --once: exits 0 */
 
-    f = fopen(path, "r");
-    assert_non_null(f);
-    n = fread(out, 1, sizeof out - 1, f);
-    out[n] = '\0';
-    fclose(f);
-    unlink(path);
+    (void)read_file(path, out, sizeof out, 1);
     snprintf(want, sizeof want,
              "%s: hi there\n%s: a\\x1b[2Jb\\x00c\\\\\\r\n%s: quit\n",
              peer, peer, peer);
@@ -505,8 +498,6 @@ static void dual_stack_v4_and_v6(void **state)
     char path[] = "/tmp/tcp-server-out-XXXXXX";
     char out[512];
     int tmp = mkstemp(path), port, a, b;
-    FILE *f;
-    size_t n;
 
     (void)state;
     assert_true(tmp >= 0);
@@ -523,12 +514,7 @@ static void dual_stack_v4_and_v6(void **state)
     close(b);
     kill(srv.pid, SIGTERM);
     assert_int_equal(proc_wait(&srv, T_MS), 0);
-    f = fopen(path, "r");
-    assert_non_null(f);
-    n = fread(out, 1, sizeof out - 1, f);
-    out[n] = '\0';
-    fclose(f);
-    unlink(path);
+    (void)read_file(path, out, sizeof out, 1);
     assert_non_null(strstr(out, "127.0.0.1:"));
     assert_non_null(strstr(out, ": over v4\n"));
     assert_non_null(strstr(out, "[::1]:"));

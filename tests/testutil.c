@@ -379,6 +379,47 @@ void want_fds(unsigned long n)
                  (unsigned long)rl.rlim_max);
 }
 
+size_t read_file(const char *path, char *buf, size_t size, int remove)
+{
+    FILE *f = fopen(path, "r");
+    size_t n;
+
+    if (f == NULL)
+        fail_msg("%s: %s", path, strerror(errno));
+    n = fread(buf, 1, size - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    if (remove)
+        unlink(path);
+    return n;
+}
+
+int refusing_socket(int family, int *port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                       : sizeof(struct sockaddr_in);
+    int fd = socket(family, SOCK_STREAM, 0);
+
+    assert_true(fd >= 0);
+    memset(&ss, 0, sizeof ss);
+    if (family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_addr = in6addr_loopback;
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    }
+    assert_int_equal(bind(fd, (struct sockaddr *)&ss, len), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
+    *port = ntohs(family == AF_INET6
+                      ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                      : ((struct sockaddr_in *)&ss)->sin_port);
+    return fd;
+}
+
 long proc_rss_kb(pid_t pid)
 {
     char path[64], line[256];

@@ -87,6 +87,14 @@ int free_port(void);
  * limit); fails the test if the hard limit is lower. */
 void want_fds(unsigned long n);
 
+/* The whole of a file (at most size - 1 bytes), NUL-terminated, in buf;
+ * returns its length.  With remove set, the file is unlinked after. */
+size_t read_file(const char *path, char *buf, size_t size, int remove);
+
+/* A TCP socket bound to the loopback address of `family` that never
+ * listens: while it is open, a connect to *port is refused for sure. */
+int refusing_socket(int family, int *port);
+
 /* Resident memory of a process in KiB (VmRSS), or -1. */
 long proc_rss_kb(pid_t pid);
 
