@@ -405,8 +405,9 @@ static void close_now(int fd, enum session_event why)
         sock_write(fd, r.data, r.len) == (ssize_t)r.len &&
         sock_shutdown(fd, SHUT_WR) == 0) {
         char sink[512];
+        int turns = 16;     /* what it sent so far, not what it goes on sending */
 
-        while (sock_read(fd, sink, sizeof sink) > 0)
+        while (turns-- > 0 && sock_read(fd, sink, sizeof sink) > 0)
             ;
     }
     sock_close(fd);
