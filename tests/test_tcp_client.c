@@ -71,6 +71,18 @@ static void start_client(const char *host, int port)
     proc_start(&cli, argv, 1);
 }
 
+/* Start tcp-client against the test's own listener (fake_server() on
+ * `port`) and return the server's end of its connection. */
+static int start_client_accepted(int port)
+{
+    int fd;
+
+    start_client("127.0.0.1", port);
+    fd = sock_accept(lfd, NULL, NULL);
+    assert_true(fd >= 0);
+    return fd;
+}
+
 static void type(const char *s)
 {
     assert_int_equal(write_full(cli.in, s, strlen(s), T_MS), 0);
@@ -112,9 +124,7 @@ static void nothing_sent_after_quit(void **state)
     size_t n;
 
     (void)state;
-    start_client("127.0.0.1", port);
-    fd = sock_accept(lfd, NULL, NULL);
-    assert_true(fd >= 0);
+    fd = start_client_accepted(port);
     type("a\nQuit\r\nb\nc\n");
     n = read_n(fd, got, 9, T_MS);         /* "a\nQuit\r\n" is 8 bytes */
     assert_int_equal(n, 8);
@@ -133,9 +143,7 @@ static void eof_half_closes_and_shows_rest(void **state)
     char got[64];
 
     (void)state;
-    start_client("127.0.0.1", port);
-    fd = sock_accept(lfd, NULL, NULL);
-    assert_true(fd >= 0);
+    fd = start_client_accepted(port);
     type("last");
     proc_close_in(&cli);
     /* The server sees the bytes, then EOF (the client's FIN). */
@@ -158,9 +166,7 @@ static void welcome_without_newline_then_close(void **state)
     char got[64], err[256];
 
     (void)state;
-    start_client("127.0.0.1", port);
-    fd = sock_accept(lfd, NULL, NULL);
-    assert_true(fd >= 0);
+    fd = start_client_accepted(port);
     assert_int_equal(write_full(fd, "welcome!", 8, T_MS), 0);
     expect_out("welcome!");                /* shown at once */
     type("hello\n");
@@ -180,9 +186,7 @@ static void server_resets(void **state)
     char err[256];
 
     (void)state;
-    start_client("127.0.0.1", port);
-    fd = sock_accept(lfd, NULL, NULL);
-    assert_true(fd >= 0);
+    fd = start_client_accepted(port);
     assert_int_equal(write_full(fd, "last words\n", 11, T_MS), 0);
     expect_out("last words\n");
     close_with_reset(fd);
@@ -429,9 +433,7 @@ static void stdout_reader_gone(void **state)
     char err[256];
 
     (void)state;
-    start_client("127.0.0.1", port);
-    fd = sock_accept(lfd, NULL, NULL);
-    assert_true(fd >= 0);
+    fd = start_client_accepted(port);
     close(cli.out);
     cli.out = -1;
     assert_int_equal(write_full(fd, "nobody reads this\n", 18, T_MS), 0);
@@ -477,9 +479,7 @@ static void urgent_data_shown_in_line(void **state)
     int port = fake_server(), fd;
 
     (void)state;
-    start_client("127.0.0.1", port);
-    fd = sock_accept(lfd, NULL, NULL);
-    assert_true(fd >= 0);
+    fd = start_client_accepted(port);
     assert_int_equal(write_full(fd, "ab", 2, T_MS), 0);
     expect_out("ab");
     assert_int_equal(send(fd, "c", 1, MSG_OOB), 1);
