@@ -22,7 +22,8 @@ TEST_CFLAGS = -O0 -g -U_FORTIFY_SOURCE
 B := build
 
 LIB_SRCS  := src/sock_calls.c src/sock_addr.c src/sock_open.c src/sock_io.c \
-             src/sock_trace.c src/sock_err.c src/sock_clock.c
+             src/sock_trace.c src/sock_trace_format.c src/sock_state.c \
+             src/sock_err.c src/sock_clock.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
 LIB       := $(B)/libsock.a
 
@@ -30,15 +31,17 @@ LIB       := $(B)/libsock.a
 # client loops, argument parsing, escaping.  main() stays in tcp-*.c.
 APP_SRCS  := src/session.c src/escape.c src/args.c src/server_args.c \
              src/client_args.c src/server_loop.c src/client_loop.c \
-             src/std_fds.c src/logq.c src/fd_io.c
+             src/std_fds.c src/logq.c src/fd_io.c src/trace_out.c \
+             src/server_hold.c
 APP_OBJS  := $(APP_SRCS:src/%.c=$(B)/obj/%.o)
 SERVER_OBJS := $(B)/obj/tcp-server.o $(B)/obj/server_args.o \
                $(B)/obj/server_loop.o $(B)/obj/session.o $(B)/obj/escape.o \
                $(B)/obj/args.o $(B)/obj/std_fds.o $(B)/obj/logq.o \
-               $(B)/obj/fd_io.o
+               $(B)/obj/fd_io.o $(B)/obj/trace_out.o $(B)/obj/server_hold.o
 CLIENT_OBJS := $(B)/obj/tcp-client.o $(B)/obj/client_args.o \
                $(B)/obj/client_loop.o $(B)/obj/session.o $(B)/obj/args.o \
-               $(B)/obj/std_fds.o $(B)/obj/fd_io.o
+               $(B)/obj/std_fds.o $(B)/obj/fd_io.o $(B)/obj/trace_out.o \
+               $(B)/obj/logq.o
 PROGRAMS  := $(B)/tcp-server $(B)/tcp-client
 
 # The same code built the tests' way, so the wraps are always hit.
@@ -72,7 +75,7 @@ $(B)/tcp-server: $(SERVER_OBJS) $(LIB) $(B)/.flags
 	$(CC) $(LDFLAGS) -o $@ $(SERVER_OBJS) $(LIB) $(LDLIBS) $(SOCK_LDLIBS)
 
 $(B)/tcp-client: $(CLIENT_OBJS) $(LIB) $(B)/.flags
-	$(CC) $(LDFLAGS) -o $@ $(CLIENT_OBJS) $(LIB) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLIENT_OBJS) $(LIB) $(LDLIBS) $(SOCK_LDLIBS)
 
 # Everything is rebuilt when the compiler or any user flag changes, so a
 # sanitizer build is just "make CFLAGS=... LDFLAGS=...".

@@ -403,6 +403,14 @@ int sock_set_nonblock(int fd, int on);
  *   addr    the address the call named (bind, connect) or returned
  *           (accept), else NULL
  *   addrlen its size
+ *   sys     the system call really made when its name is not `call`
+ *           ("recv", "send", "accept4"), else NULL
+ *
+ * Besides the calls themselves, "close-before" comes just before a close
+ * (the socket still exists), and a connect that waits for its handshake
+ * reports "connect-wait" when the wait starts and about once a second
+ * while it goes on, then "connect-done" with the handshake's outcome
+ * (result 0, or -1 with err ECONNREFUSED, ETIMEDOUT, ...).
  */
 struct sock_trace_event {
     const char *call;
@@ -414,6 +422,7 @@ struct sock_trace_event {
     int err;
     const struct sockaddr *addr;
     socklen_t addrlen;
+    const char *sys;
 };
 
 /*
@@ -429,6 +438,72 @@ typedef void sock_trace_fn(const struct sock_trace_event *ev, void *arg);
  * default; when off, a wrapper pays one pointer test and formats nothing.
  */
 void sock_trace_set(sock_trace_fn *fn, void *arg);
+
+/* Room for any line sock_trace_format() writes, NUL included. */
+#define SOCK_TRACE_LINE_MAX 512
+
+/*
+ * sock_trace_format - write one event as one line of trace, in the
+ * article's words and shaped like its C signatures:
+ *
+ *   socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP) = 3
+ *   listen(3, backlog=4096) = 0  state LISTEN  queue 0/4096
+ *   accept(3) = 4  peer 127.0.0.1:51012  local 127.0.0.1:8080  state ESTABLISHED  (accept4)
+ *   read(4, 8192) = 6 "hello\n"  (recv)
+ *
+ * The call's name and arguments, "=", its result (errno by name on
+ * failure), then what the story needs: both ends of a new connection, and
+ * the TCP state where it changes (after listen, connect, accept and
+ * shutdown, at end of file, and after any read or write that finds the
+ * connection no longer ESTABLISHED), read with sock_tcp_state().  When
+ * the code used recv, send or accept4, that name closes the line in
+ * parentheses.  Payloads are shown C-escaped and cut after 40 bytes.
+ *
+ *   ev    the event the hook received
+ *   out   where to write; SOCK_TRACE_LINE_MAX is always enough
+ *   size  room in out
+ *
+ * Returns the line's length (no newline is written), or 0 for an event
+ * that makes no line of its own ("close-before").  Does no I/O besides
+ * asking the kernel for addresses and TCP state.
+ */
+size_t sock_trace_format(const struct sock_trace_event *ev, char *out,
+                         size_t size);
+
+/* ------------------------------------------------------------------ */
+/* TCP state                                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * struct sock_tcp_info - where a TCP connection is in its life, as the
+ * kernel reports it.
+ *
+ *   state    the kernel's number for it (Linux's TCP_ESTABLISHED = 1 ...)
+ *   name     "LISTEN", "SYN_SENT", "SYN_RECV", "ESTABLISHED",
+ *            "FIN_WAIT1", "FIN_WAIT2", "CLOSE_WAIT", "CLOSING",
+ *            "LAST_ACK", "TIME_WAIT", "CLOSE"
+ *   queued   for a listener: finished handshakes waiting for accept()
+ *   backlog  for a listener: how many may wait (listen's backlog, as cut
+ *            by the kernel); both 0 for other states
+ */
+struct sock_tcp_info {
+    int state;
+    const char *name;
+    unsigned queued;
+    unsigned backlog;
+};
+
+/*
+ * sock_tcp_state - ask the kernel which TCP state a socket is in (Linux's
+ * TCP_INFO; what `ss -t` shows for it).
+ *
+ *   fd   a TCP socket, listening or connected
+ *   out  receives the state
+ *
+ * Returns 0, or -1 with errno set: ENOPROTOOPT when fd is not a TCP
+ * socket or the system has no TCP_INFO, EBADF/ENOTSOCK as getsockopt().
+ */
+int sock_tcp_state(int fd, struct sock_tcp_info *out);
 
 #ifdef __cplusplus
 }

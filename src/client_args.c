@@ -10,12 +10,13 @@
 #include "args.h"
 #include "client_args.h"
 
-enum { OPT_4 = 1, OPT_6, OPT_TIMEOUT, OPT_HELP, OPT_VERSION };
+enum { OPT_4 = 1, OPT_6, OPT_TIMEOUT, OPT_TRACE, OPT_HELP, OPT_VERSION };
 
 static const struct args_opt options[] = {
     { NULL, '4', 0, OPT_4 },
     { NULL, '6', 0, OPT_6 },
     { "timeout", 0, 1, OPT_TIMEOUT },
+    { "trace", 't', 0, OPT_TRACE },
     { "help", 'h', 0, OPT_HELP },
     { "version", 'V', 0, OPT_VERSION },
     { NULL, 0, 0, 0 },
@@ -34,6 +35,7 @@ enum args_result client_args_parse(int argc, char **argv,
     a->host = CLIENT_DEFAULT_HOST;
     a->port = CLIENT_DEFAULT_PORT;
     a->timeout_s = CLIENT_DEFAULT_TIMEOUT;
+    a->trace = 0;
 
     args_init(&it, argc, argv);
     while ((id = args_next(&it, options, &v, err, errsize)) != ARGS_END) {
@@ -54,6 +56,9 @@ enum args_result client_args_parse(int argc, char **argv,
                 return ARGS_USAGE;
             }
             a->timeout_s = (int)n;
+            break;
+        case OPT_TRACE:
+            a->trace = 1;
             break;
         case OPT_HELP:
             return ARGS_HELP;

@@ -20,6 +20,7 @@ struct client_args {
     char host_buf[256];  /* HOST given as [IPv6], without the brackets */
     const char *port;    /* "8080" unless given */
     int timeout_s;       /* --timeout: seconds per address, 0 = kernel's */
+    int trace;           /* -t: narrate every socket call on stderr */
 };
 
 enum args_result client_args_parse(int argc, char **argv,

@@ -47,13 +47,14 @@ static int fail(struct client *c, const char *step, int err)
  * The server has closed (FIN) or reset (RST) the connection: show what
  * it sent before that and is still buffered, and end with status 0, as
  * when the article's server closes after one line.  After our quit or
- * our EOF a close is the expected end and goes unremarked.
+ * our EOF a close is the expected end and goes unremarked.  `drain`:
+ * there may be bytes left to read (not after a read saw end of file).
  */
-static int server_gone(struct client *c, int reset, int *status)
+static int server_gone(struct client *c, int reset, int drain, int *status)
 {
     ssize_t n;
 
-    while ((n = sock_read(c->fd, c->buf, CHUNK)) > 0)
+    while (drain && (n = sock_read(c->fd, c->buf, CHUNK)) > 0)
         if (fd_write_all(c->out, c->buf, (size_t)n) == -1)
             break;
     if (reset)
@@ -81,7 +82,7 @@ static int from_server(struct client *c, int *status)
     if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return 0;
     if (n == 0 || errno == ECONNRESET)
-        return server_gone(c, n != 0, status);
+        return server_gone(c, n != 0, n != 0, status);
     *status = fail(c, "read from", errno);
     return 1;
 }
@@ -97,7 +98,7 @@ static int to_server(struct client *c, int *status)
         } else if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             return 0;
         } else if (n == -1 && (errno == EPIPE || errno == ECONNRESET)) {
-            return server_gone(c, errno == ECONNRESET, status);
+            return server_gone(c, errno == ECONNRESET, 1, status);
         } else {
             *status = fail(c, "write to", n == 0 ? EIO : errno);
             return 1;

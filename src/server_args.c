@@ -10,7 +10,8 @@
 #include "server_args.h"
 
 enum { OPT_4 = 1, OPT_6, OPT_BIND, OPT_ONCE, OPT_QUIET, OPT_MAX_LINE,
-       OPT_MAX_CLIENTS, OPT_MAX_PER_IP, OPT_IDLE, OPT_HELP, OPT_VERSION };
+       OPT_MAX_CLIENTS, OPT_MAX_PER_IP, OPT_IDLE, OPT_BACKLOG, OPT_NO_ACCEPT,
+       OPT_TRACE, OPT_HELP, OPT_VERSION };
 
 static const struct args_opt options[] = {
     { NULL, '4', 0, OPT_4 },
@@ -22,6 +23,9 @@ static const struct args_opt options[] = {
     { "max-clients", 0, 1, OPT_MAX_CLIENTS },
     { "max-per-ip", 0, 1, OPT_MAX_PER_IP },
     { "idle-timeout", 0, 1, OPT_IDLE },
+    { "backlog", 0, 1, OPT_BACKLOG },
+    { "no-accept", 0, 0, OPT_NO_ACCEPT },
+    { "trace", 't', 0, OPT_TRACE },
     { "help", 'h', 0, OPT_HELP },
     { "version", 'V', 0, OPT_VERSION },
     { NULL, 0, 0, 0 },
@@ -46,6 +50,9 @@ enum args_result server_args_parse(int argc, char **argv,
     a->max_per_ip = 0;
     a->bind_buf[0] = '\0';
     a->idle_timeout = SERVER_DEFAULT_IDLE_TIMEOUT;
+    a->backlog = -1;
+    a->no_accept = 0;
+    a->trace = 0;
 
     args_init(&it, argc, argv);
     while ((id = args_next(&it, options, &v, err, errsize)) != ARGS_END) {
@@ -108,6 +115,22 @@ enum args_result server_args_parse(int argc, char **argv,
                 return ARGS_USAGE;
             }
             a->idle_timeout = n;
+            break;
+        case OPT_BACKLOG:
+            /* The kernel cuts it to net.core.somaxconn; 0 is a lesson:
+             * a queue of (about) one. */
+            if (args_number(v, 0, 65535, &n) == -1) {
+                snprintf(err, errsize,
+                         "option '--backlog' wants a number from 0 to 65535, not '%.40s'", v);
+                return ARGS_USAGE;
+            }
+            a->backlog = (int)n;
+            break;
+        case OPT_NO_ACCEPT:
+            a->no_accept = 1;
+            break;
+        case OPT_TRACE:
+            a->trace = 1;
             break;
         case OPT_HELP:
             return ARGS_HELP;

@@ -26,6 +26,9 @@ struct server_args {
     size_t max_clients;  /* --max-clients: sessions at once */
     size_t max_per_ip;   /* --max-per-ip: sessions from one IP, 0 = any */
     long idle_timeout;   /* --idle-timeout: seconds, 0 = never */
+    int backlog;         /* --backlog: listen's backlog, -1 = the maximum */
+    int no_accept;       /* --no-accept: listen, never accept (a lesson) */
+    int trace;           /* -t: narrate every socket call on stderr */
 };
 
 /*

@@ -25,9 +25,9 @@ int sock_socket(int domain, int type, int protocol)
     int fd = socket(domain, type, protocol);
 
     if (SOCK_TRACING())
-        sock_trace_emit("socket", -1, NULL, 0, fd, errno, NULL, 0,
-                        "%s, %s, %d", sock_family_name(domain),
-                        sock_type_name(type), protocol);
+        sock_trace_emit("socket", NULL, -1, NULL, 0, fd, errno, NULL, 0,
+                        "%s, %s, %s", sock_family_name(domain),
+                        sock_type_name(type), sock_protocol_name(protocol));
     return fd;
 }
 
@@ -36,8 +36,8 @@ int sock_bind(int fd, const struct sockaddr *addr, socklen_t addrlen)
     int r = bind(fd, addr, addrlen);
 
     if (SOCK_TRACING())
-        sock_trace_emit("bind", fd, NULL, 0, r, errno, addr, addrlen, "%s",
-                        "");
+        sock_trace_emit("bind", NULL, fd, NULL, 0, r, errno, addr, addrlen,
+                        "%s", "");
     return r;
 }
 
@@ -46,23 +46,27 @@ int sock_listen(int fd, int backlog)
     int r = listen(fd, backlog);
 
     if (SOCK_TRACING())
-        sock_trace_emit("listen", fd, NULL, 0, r, errno, NULL, 0,
-                        "backlog %d", backlog);
+        sock_trace_emit("listen", NULL, fd, NULL, 0, r, errno, NULL, 0,
+                        "backlog=%d", backlog);
     return r;
 }
 
 /* accept, with the new descriptor close-on-exec from its first moment
  * where accept4() exists; elsewhere (or on a kernel older than its libc:
- * ENOSYS) plain accept() and one fcntl() after it. */
-static int accept_cloexec(int fd, struct sockaddr *addr, socklen_t *addrlen)
+ * ENOSYS) plain accept() and one fcntl() after it.  *sys names the call
+ * made, for the trace. */
+static int accept_cloexec(int fd, struct sockaddr *addr, socklen_t *addrlen,
+                          const char **sys)
 {
     int r;
 
 #ifdef HAVE_ACCEPT4
+    *sys = "accept4";
     r = accept4(fd, addr, addrlen, SOCK_CLOEXEC);
     if (r >= 0 || errno != ENOSYS)
         return r;
 #endif
+    *sys = NULL;
     r = accept(fd, addr, addrlen);
     if (r >= 0)
         (void)fcntl(r, F_SETFD, FD_CLOEXEC);   /* best effort, as before */
@@ -72,17 +76,18 @@ static int accept_cloexec(int fd, struct sockaddr *addr, socklen_t *addrlen)
 int sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 {
     int r;
+    const char *sys = NULL;
 
     for (;;) {
-        r = accept_cloexec(fd, addr, addrlen);
+        r = accept_cloexec(fd, addr, addrlen, &sys);
         if (r >= 0 || (errno != EINTR && errno != ECONNABORTED))
             break;
         if (SOCK_TRACING())
-            sock_trace_emit("accept", fd, NULL, 0, r, errno, NULL, 0,
-                            "%s", "retrying");
+            sock_trace_emit("accept", sys, fd, NULL, 0, r, errno, NULL, 0,
+                            "%s", "");
     }
     if (SOCK_TRACING())
-        sock_trace_emit("accept", fd, NULL, 0, r, errno,
+        sock_trace_emit("accept", sys, fd, NULL, 0, r, errno,
                         r >= 0 ? addr : NULL,
                         r >= 0 && addrlen != NULL ? *addrlen : 0, "%s", "");
     return r;
@@ -93,8 +98,8 @@ int sock_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
     int r = connect(fd, addr, addrlen);
 
     if (SOCK_TRACING())
-        sock_trace_emit("connect", fd, NULL, 0, r, errno, addr, addrlen,
-                        "%s", "");
+        sock_trace_emit("connect", NULL, fd, NULL, 0, r, errno, addr,
+                        addrlen, "%s", "");
     return r;
 }
 
@@ -107,12 +112,13 @@ ssize_t sock_read(int fd, void *buf, size_t count)
         if (n != -1 || errno != EINTR)
             break;
         if (SOCK_TRACING())
-            sock_trace_emit("read", fd, NULL, 0, n, errno, NULL, 0,
-                            "%zu, retrying", count);
+            sock_trace_emit("read", "recv", fd, NULL, 0, n, errno, NULL, 0,
+                            "%zu", count);
     }
     if (SOCK_TRACING())
-        sock_trace_emit("read", fd, n > 0 ? buf : NULL, n > 0 ? (size_t)n : 0,
-                        (long)n, errno, NULL, 0, "%zu", count);
+        sock_trace_emit("read", "recv", fd, n > 0 ? buf : NULL,
+                        n > 0 ? (size_t)n : 0, (long)n, errno, NULL, 0, "%zu",
+                        count);
     return n;
 }
 
@@ -130,13 +136,13 @@ ssize_t sock_write(int fd, const void *buf, size_t count)
         if (n != -1 || errno != EINTR)
             break;
         if (SOCK_TRACING())
-            sock_trace_emit("write", fd, NULL, 0, n, errno, NULL, 0,
-                            "%zu, retrying", count);
+            sock_trace_emit("write", "send", fd, buf, count, n, errno, NULL,
+                            0, "%zu", count);
     }
+    /* The bytes offered are shown; the result says how many were taken. */
     if (SOCK_TRACING())
-        sock_trace_emit("write", fd, n > 0 ? buf : NULL,
-                        n > 0 ? (size_t)n : 0, (long)n, errno, NULL, 0,
-                        "%zu", count);
+        sock_trace_emit("write", "send", fd, buf, count, (long)n, errno, NULL,
+                        0, "%zu", count);
     return n;
 }
 
@@ -155,8 +161,8 @@ int sock_shutdown(int fd, int how)
     int r = shutdown(fd, how);
 
     if (SOCK_TRACING())
-        sock_trace_emit("shutdown", fd, NULL, 0, r, errno, NULL, 0, "%s",
-                        shutdown_name(how));
+        sock_trace_emit("shutdown", NULL, fd, NULL, 0, r, errno, NULL, 0,
+                        "%s", shutdown_name(how));
     return r;
 }
 
@@ -166,9 +172,11 @@ int sock_close(int fd)
 
     /* Before: the socket still exists, so a tracer can ask for its state. */
     if (SOCK_TRACING())
-        sock_trace_emit("close-before", fd, NULL, 0, 0, 0, NULL, 0, "%s", "");
+        sock_trace_emit("close-before", NULL, fd, NULL, 0, 0, 0, NULL, 0,
+                        "%s", "");
     r = close(fd);
     if (SOCK_TRACING())
-        sock_trace_emit("close", fd, NULL, 0, r, errno, NULL, 0, "%s", "");
+        sock_trace_emit("close", NULL, fd, NULL, 0, r, errno, NULL, 0, "%s",
+                        "");
     return r;
 }

@@ -16,20 +16,23 @@ extern sock_trace_fn *sock_trace_hook;
 #define SOCK_TRACING() (sock_trace_hook != NULL)
 
 /*
- * Report one call to the hook.  `fmt` formats the arguments; errno is
+ * Report one call to the hook.  `sys` names the system call really made
+ * when it is not `call` (NULL otherwise).  `fmt` formats the arguments; errno is
  * saved and restored so tracing never changes what the caller sees.
  */
-void sock_trace_emit(const char *call, int fd, const void *data, size_t len,
-                     long result, int err, const struct sockaddr *addr,
-                     socklen_t addrlen, const char *fmt, ...)
+void sock_trace_emit(const char *call, const char *sys, int fd,
+                     const void *data, size_t len, long result, int err,
+                     const struct sockaddr *addr, socklen_t addrlen,
+                     const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 9, 10)))
+    __attribute__((format(printf, 10, 11)))
 #endif
     ;
 
 /* Names for the numbers the article's calls take, for traces and messages. */
 const char *sock_family_name(int domain);
 const char *sock_type_name(int type);
+const char *sock_protocol_name(int protocol);
 
 /*
  * Fill `why` (if not NULL) with "STEP ADDRESS: strerror(err)".  `sa` may

@@ -183,23 +183,64 @@ int sock_backlog_max(void)
     return max;
 }
 
-/*
- * Wait for a non-blocking connect on fd to finish, at most timeout_ms
- * (negative: no limit).  Returns 0 when connected, or -1 with errno.
- */
-static int wait_connected(int fd, int timeout_ms)
+/* While a traced connect waits, the state is read this often: the
+ * handshake a learner watches is the one still in SYN_SENT. */
+#define WAIT_REPORT_MS 1000
+
+/* Tell the trace how the handshake ended: "connect-done" with 0 or the
+ * error, `gave_up_ms` > 0 when our timeout, not the kernel, ended it. */
+static void trace_connect_done(int fd, const struct addrinfo *ai, int err,
+                               int gave_up_ms)
 {
-    long long deadline = sock_clock_ms() + timeout_ms;
+    if (!SOCK_TRACING())
+        return;
+    if (gave_up_ms > 0)
+        sock_trace_emit("connect-done", "poll", fd, NULL, 0, -1, err,
+                        ai->ai_addr, ai->ai_addrlen, "gave up after %d ms",
+                        gave_up_ms);
+    else
+        sock_trace_emit("connect-done", "poll, getsockopt SO_ERROR", fd,
+                        NULL, 0, err ? -1 : 0, err, ai->ai_addr,
+                        ai->ai_addrlen, "%s", "");
+}
+
+/*
+ * Wait for a non-blocking connect on fd (to ai) to finish, at most
+ * timeout_ms (negative: no limit).  Returns 0 when connected, or -1 with
+ * errno.  Traced, it reports the state once a second while it waits.
+ */
+static int wait_connected(int fd, const struct addrinfo *ai, int timeout_ms)
+{
+    long long start = sock_clock_ms();
+    long long deadline = start + timeout_ms;
+    long long next_report = start + WAIT_REPORT_MS;
     struct pollfd p;
-    int err = 0;
+    int err = 0, reports = 0;
     socklen_t len = sizeof err;
 
     for (;;) {
-        int wait = -1, r;
+        int wait = -1, r, report_due = 0;
+        long long now = sock_clock_ms();
 
         if (timeout_ms >= 0) {
-            long long left = deadline - sock_clock_ms();
+            long long left = deadline - now;
             wait = left > 0 ? (int)left : 0;
+        }
+        if (SOCK_TRACING()) {
+            long long to_report = next_report - now;
+
+            if (to_report <= 0) {
+                reports++;
+                sock_trace_emit("connect-wait", NULL, fd, NULL, 0, -1,
+                                EINPROGRESS, ai->ai_addr, ai->ai_addrlen,
+                                "%d s so far", reports);
+                next_report += WAIT_REPORT_MS;
+                to_report = next_report - now;
+            }
+            if (wait < 0 || to_report < wait) {
+                wait = (int)to_report;
+                report_due = 1;   /* poll's 0 then means "report" */
+            }
         }
         p.fd = fd;
         p.events = POLLOUT;
@@ -207,17 +248,19 @@ static int wait_connected(int fd, int timeout_ms)
         r = poll(&p, 1, wait);
         if (r > 0)
             break;
-        if (r == 0) {
+        if (r == 0 && !report_due) {
+            trace_connect_done(fd, ai, ETIMEDOUT, timeout_ms);
             errno = ETIMEDOUT;
             return -1;
         }
-        if (errno != EINTR)
+        if (r == -1 && errno != EINTR)
             return -1;
-        /* A signal: the handshake goes on; wait for what is left. */
+        /* A signal, or time to report: the handshake goes on. */
     }
     /* Writable means the handshake ended; SO_ERROR says how. */
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
         return -1;
+    trace_connect_done(fd, ai, err, 0);
     if (err != 0) {
         errno = err;
         return -1;
@@ -244,7 +287,7 @@ int sock_connect_to(const char *host, const char *port, int family,
         if (oob_inline(fd) == 0 && sock_set_nonblock(fd, 1) == 0 &&
             (sock_connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
              ((errno == EINPROGRESS || errno == EINTR) &&
-              wait_connected(fd, timeout_ms) == 0)) &&
+              wait_connected(fd, ai, timeout_ms) == 0)) &&
             sock_set_nonblock(fd, 0) == 0)
             break;
         err = errno;

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 #include "sock_internal.h"
 
@@ -21,9 +22,10 @@ void sock_trace_set(sock_trace_fn *fn, void *arg)
     sock_trace_hook = fn;
 }
 
-void sock_trace_emit(const char *call, int fd, const void *data, size_t len,
-                     long result, int err, const struct sockaddr *addr,
-                     socklen_t addrlen, const char *fmt, ...)
+void sock_trace_emit(const char *call, const char *sys, int fd,
+                     const void *data, size_t len, long result, int err,
+                     const struct sockaddr *addr, socklen_t addrlen,
+                     const char *fmt, ...)
 {
     int saved = errno;
     char args[160];
@@ -47,6 +49,7 @@ void sock_trace_emit(const char *call, int fd, const void *data, size_t len,
     ev.err = result == -1 ? err : 0;
     ev.addr = addr;
     ev.addrlen = addrlen;
+    ev.sys = sys;
     sock_trace_hook(&ev, sock_trace_arg);
     errno = saved;
 }
@@ -59,6 +62,16 @@ const char *sock_family_name(int domain)
     case AF_UNIX:   return "AF_LOCAL";
     case AF_UNSPEC: return "AF_UNSPEC";
     default:        return "AF_?";
+    }
+}
+
+const char *sock_protocol_name(int protocol)
+{
+    switch (protocol) {
+    case 0:           return "0";
+    case IPPROTO_TCP: return "IPPROTO_TCP";
+    case IPPROTO_UDP: return "IPPROTO_UDP";
+    default:          return "IPPROTO_?";
     }
 }
 

@@ -14,11 +14,12 @@
 #include "client_args.h"
 #include "std_fds.h"
 #include "client_loop.h"
+#include "trace_out.h"
 
 static void usage(FILE *f)
 {
-    fputs("usage: tcp-client [-4|-6] [--timeout SEC] [-h|--help] [-V|--version]\n"
-          "                  [HOST [PORT]]\n"
+    fputs("usage: tcp-client [-4|-6] [-t|--trace] [--timeout SEC] [-h|--help]\n"
+          "                  [-V|--version] [HOST [PORT]]\n"
           "\n"
           "Connect to HOST (default 127.0.0.1; an IPv6 address may be written in\n"
           "brackets, [::1]) on PORT (default 8080), send each\n"
@@ -28,6 +29,7 @@ static void usage(FILE *f)
           "  -4, -6         IPv4 only, IPv6 only (default: every address of HOST)\n"
           "  --timeout SEC  give each address SEC seconds to answer (default 10;\n"
           "                 0: as long as the system waits)\n"
+          "  -t, --trace    narrate every socket call and TCP state on stderr\n"
           "  -h, --help     show this help\n"
           "  -V, --version  show the version\n", f);
 }
@@ -69,6 +71,8 @@ int main(int argc, char **argv)
     fill_std_fds();
     /* A server that vanishes must cost us an EPIPE, never our life. */
     signal(SIGPIPE, SIG_IGN);
+    if (a.trace)
+        trace_to_fd(STDERR_FILENO);
 
     fd = sock_connect_to(a.host, a.port, a.family,
                          a.timeout_s > 0 ? a.timeout_s * 1000 : -1, &why);

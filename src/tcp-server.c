@@ -21,6 +21,8 @@
 #include "std_fds.h"
 #include "server_loop.h"
 #include "logq.h"
+#include "server_hold.h"
+#include "trace_out.h"
 
 /* The log queue's size: room for thousands of ordinary lines, and always
  * for one longest line, escaped. */
@@ -93,7 +95,8 @@ static void usage(FILE *f)
 {
     fputs("usage: tcp-server [-4|-6] [-b ADDR] [--once] [--max-clients N]\n"
           "                  [--max-per-ip N] [--max-line BYTES] [--idle-timeout SEC]\n"
-          "                  [-q|--quiet] [-h|--help] [-V|--version] [PORT]\n"
+          "                  [--backlog N] [--no-accept] [-t|--trace] [-q|--quiet]\n"
+          "                  [-h|--help] [-V|--version] [PORT]\n"
           "\n"
           "Answer every client with \"welcome!\", then echo each line it\n"
           "sends until it sends \"quit\".\n"
@@ -107,6 +110,11 @@ static void usage(FILE *f)
           "  --max-line BYTES  longest line accepted, newline included (default 8192)\n"
           "  --idle-timeout SEC  close a client silent this long, or one that does not\n"
           "                    read its replies for this long (default 300; 0: never)\n"
+          "  --backlog N       listen's backlog: finished handshakes the kernel may\n"
+          "                    queue for accept (default: the system's maximum)\n"
+          "  --no-accept       socket, bind, listen, then never accept: watch the\n"
+          "                    kernel finish handshakes on its own (a lesson)\n"
+          "  -t, --trace       narrate every socket call and TCP state on stderr\n"
           "  -q, --quiet       do not report connects and disconnects\n"
           "  -h, --help        show this help\n"
           "  -V, --version     show the version\n", f);
@@ -165,10 +173,6 @@ int main(int argc, char **argv)
     }
 
     fill_std_fds();
-    if (open_wake_pipe() == -1) {
-        fprintf(stderr, "tcp-server: pipe: %s\n", strerror(errno));
-        return 1;
-    }
     /* A client that vanishes must cost us an EPIPE, never our life. */
     if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || catch_stop_signals() == -1) {
         fprintf(stderr, "tcp-server: sigaction: %s\n", strerror(errno));
@@ -176,10 +180,14 @@ int main(int argc, char **argv)
     }
 
     raise_fd_limit(a.max_clients);
-    /* The system's largest backlog: a burst of clients must find room in
-     * the queue of finished handshakes, or they wait for a welcome that
-     * never comes. */
-    lfd = sock_listen_on(a.bind, a.port, a.family, sock_backlog_max(), &why);
+    if (a.trace)
+        trace_to_fd(STDERR_FILENO);   /* until the log queue exists */
+    /* By default the system's largest backlog: a burst of clients must
+     * find room in the queue of finished handshakes, or they wait for a
+     * welcome that never comes. */
+    lfd = sock_listen_on(a.bind, a.port, a.family,
+                         a.backlog >= 0 ? a.backlog : sock_backlog_max(),
+                         &why);
     if (lfd == -1) {
         fprintf(stderr, "tcp-server: %s\n", why.msg);
         return 1;
@@ -187,6 +195,14 @@ int main(int argc, char **argv)
     if (getsockname(lfd, (struct sockaddr *)&ss, &len) == -1 ||
         sock_addr_text((struct sockaddr *)&ss, len, where, sizeof where) == -1) {
         fprintf(stderr, "tcp-server: getsockname: %s\n", strerror(errno));
+        sock_close(lfd);
+        return 1;
+    }
+    /* Opened after the listener, so that in a trace the article's socket
+     * gets the first free descriptor, 3.  A signal before this only sets
+     * the flag, which the loop checks first. */
+    if (open_wake_pipe() == -1) {
+        fprintf(stderr, "tcp-server: pipe: %s\n", strerror(errno));
         sock_close(lfd);
         return 1;
     }
@@ -198,6 +214,8 @@ int main(int argc, char **argv)
         sock_close(lfd);
         return 1;
     }
+    if (a.trace)
+        trace_to_log(cfg.log);
     logq_printf(cfg.log, LOGQ_ERR, "listening on %s\n", where);
 
     cfg.max_line = a.max_line;
@@ -207,7 +225,8 @@ int main(int argc, char **argv)
     cfg.once = a.once;
     cfg.quiet = a.quiet;
     cfg.wake_fd = wake[0];
-    rc = server_run(lfd, &cfg, &stop);
+    rc = a.no_accept ? server_hold(lfd, &cfg, &stop)
+                     : server_run(lfd, &cfg, &stop);
     /* What is still queued gets a moment to reach a slow reader; after a
      * signal only what is left of the second the SPEC allows. */
     (void)logq_close(cfg.log, stop ? 100 : 1000);  /* drops: it said so */

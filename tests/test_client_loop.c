@@ -122,9 +122,8 @@ static void spurious_wakeup_is_ignored(void **state)
     assert_int_equal(shutdown(conn[1], SHUT_WR), 0);
     mock_script(MOCK_RECV);
     FAIL_WITH(__wrap_recv, EAGAIN);
-    will_return(__wrap_recv, MOCK_REAL);
-    will_return(__wrap_recv, MOCK_REAL);
-    will_return(__wrap_recv, MOCK_REAL);
+    will_return(__wrap_recv, MOCK_REAL);  /* "hi\n" */
+    will_return(__wrap_recv, MOCK_REAL);  /* EOF: nothing is read after it */
     assert_int_equal(run(NULL, 1), 0);
     assert_int_equal(read(out[0], got, sizeof got), 3);
     assert_memory_equal(got, "hi\n", 3);
@@ -199,8 +198,7 @@ static void half_close_on_a_gone_connection(void **state)
     mock_count[MOCK_SHUTDOWN] = 0;       /* count the client's calls only */
     mock_script(MOCK_RECV);
     FAIL_WITH(__wrap_recv, EAGAIN);      /* input's EOF is seen first */
-    will_return(__wrap_recv, MOCK_REAL); /* the server's EOF */
-    will_return(__wrap_recv, MOCK_REAL); /* nothing after it */
+    will_return(__wrap_recv, MOCK_REAL); /* the server's EOF, the last read */
     mock_script(MOCK_SHUTDOWN);
     FAIL_WITH(__wrap_shutdown, ENOTCONN);
     assert_int_equal(run(NULL, 0), 0);

@@ -239,13 +239,14 @@ int write_full(int fd, const void *buf, size_t len, int timeout_ms)
 }
 
 char server_said[128];
+char server_early[8192];
 
 static int vserver_start(struct proc *p, const char *out_path, int loopback,
                          const char *arg, va_list ap)
 {
     char *argv[24];
     char buf[512];
-    const char *colon;
+    const char *colon, *line;
     size_t n = 0, i;
 
     argv[n++] = (char *)bin_path("tcp-server");
@@ -262,11 +263,22 @@ static int vserver_start(struct proc *p, const char *out_path, int loopback,
     argv[n++] = "0";
     argv[n] = NULL;
     proc_start_io(p, argv, "/dev/null", out_path);
-    read_until(p->err, buf, sizeof buf, "\n", 5000);
-    if (strncmp(buf, "listening on ", 13) != 0) {
-        proc_kill(p);
-        fail_msg("server did not start: '%s'", buf);
+    /* Trace mode writes its lines for socket, bind and listen first. */
+    read_until(p->err, server_early, sizeof server_early, "listening on ", 5000);
+    line = strncmp(server_early, "listening on ", 13) == 0
+               ? server_early : strstr(server_early, "\nlistening on ");
+    if (line != NULL && line != server_early)
+        line++;
+    if (line != NULL && strchr(line, '\n') == NULL) {
+        size_t have = strlen(server_early);
+        read_until(p->err, server_early + have, sizeof server_early - have,
+                   "\n", 5000);
     }
+    if (line == NULL || strchr(line, '\n') == NULL) {
+        proc_kill(p);
+        fail_msg("server did not start: '%s'", server_early);
+    }
+    snprintf(buf, sizeof buf, "%.*s", (int)(strchr(line, '\n') + 1 - line), line);
     colon = strrchr(buf, ':');
     assert_non_null(colon);
     snprintf(server_said, sizeof server_said, "%.120s", buf);

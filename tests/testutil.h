@@ -68,6 +68,10 @@ int server_start(struct proc *p, const char *out_path, const char *arg, ...);
 /* The line the last server_start() read, "listening on ...\n". */
 extern char server_said[128];
 
+/* Everything the last server_start() read from the server's stderr:
+ * trace lines before "listening on", that line, and perhaps some after. */
+extern char server_early[8192];
+
 /* The same on the default dual-stack address, for the tests of it. */
 int server_start_dual(struct proc *p, const char *out_path, const char *arg,
                       ...);
