@@ -201,8 +201,17 @@ fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 demo: $(PROGRAMS)
 	@sh docs/demo.sh $(B)
 
-$(B)/libsock.pc: include/libsock.h | $(B)
-	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$(INCDIR)' 'libdir=$(LIBDIR)' '' \
+# libsock.pc names its directories from ${prefix}, so that
+# "pkg-config --define-prefix" finds a staged or moved install.
+# $(call pc_dir,DIR,VAR): DIR as ${VAR}/... when it lies under PREFIX,
+# else as it is.
+pc_dir = $(if $(filter $(PREFIX),$(1)),$${$(2)},$(if $(filter $(PREFIX)/%,$(1)),$${$(2)}$(patsubst $(PREFIX)%,%,$(1)),$(1)))
+
+# Written on every run: PREFIX, INCDIR or LIBDIR may differ from last time.
+$(B)/libsock.pc: FORCE | $(B)
+	printf '%s\n' 'prefix=$(PREFIX)' 'exec_prefix=$${prefix}' \
+	  'includedir=$(call pc_dir,$(INCDIR),prefix)' \
+	  'libdir=$(call pc_dir,$(LIBDIR),exec_prefix)' '' \
 	  'Name: libsock' 'Description: small, careful TCP socket helpers' \
 	  'Version: $(VERSION)' 'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lsock' >$@
 
