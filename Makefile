@@ -112,15 +112,10 @@ $(B)/.cmocka-ok: tests/ensure-cmocka.sh | $(B)
 $(B) $(B)/obj $(B)/tobj $(B)/tests:
 	mkdir -p $@
 
-# Run every suite, even after a failure, and fail if any failed.
+# Run every suite, even after a failure; the last line sums them all
+# ("N passed, N failed, N skipped"), and any failed suite fails make test.
 test: $(TESTS)
-	@failed=""; \
-	for t in $(TESTS); do \
-		echo "== $$t"; \
-		./$$t || failed="$$failed $${t##*/}"; \
-	done; \
-	if [ -n "$$failed" ]; then echo "FAILED suites:$$failed"; exit 1; fi; \
-	echo "All test suites passed."
+	@sh tests/run-suites.sh $(TESTS)
 
 # make check: the whole suite under AddressSanitizer and
 # UndefinedBehaviorSanitizer (memory and CPU bounds are not asserted there:
