@@ -60,7 +60,7 @@ TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 MAN1 := $(wildcard docs/*.1)
 MAN3 := $(wildcard docs/*.3)
 
-.PHONY: all test demo install uninstall clean check fuzz coverage FORCE
+.PHONY: all test demo install uninstall clean check fuzz coverage man-check FORCE
 .SECONDARY:
 
 all: $(LIB) $(PROGRAMS)
@@ -191,6 +191,12 @@ fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 		  2>$(B)/fuzz/fuzz_$$t.log || { tail -40 $(B)/fuzz/fuzz_$$t.log; exit 1; }; \
 		grep -E '^stat::number_of_executed_units|^stat::peak_rss' $(B)/fuzz/fuzz_$$t.log; \
 	done
+
+# make man-check: the manual pages in docs/ render without a groff
+# warning and name every option of the programs' --help, their exit
+# statuses and every function of libsock.h (needs groff: groff-base).
+man-check: all
+	@sh tests/man-check.sh $(B)
 
 # The article's exchange in one terminal, both sides labelled.
 demo: $(PROGRAMS)
