@@ -63,7 +63,7 @@ TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 MAN1 := $(wildcard docs/*.1)
 MAN3 := $(wildcard docs/*.3)
 
-.PHONY: all test demo install uninstall clean check fuzz coverage FORCE
+.PHONY: all test demo install uninstall clean check fuzz coverage man-check FORCE
 .SECONDARY:
 
 all: $(LIB) $(PROGRAMS)
@@ -115,15 +115,10 @@ $(B)/.cmocka-ok: tests/ensure-cmocka.sh | $(B)
 $(B) $(B)/obj $(B)/tobj $(B)/tests:
 	mkdir -p $@
 
-# Run every suite, even after a failure, and fail if any failed.
+# Run every suite, even after a failure; the last line sums them all
+# ("N passed, N failed, N skipped"), and any failed suite fails make test.
 test: $(TESTS)
-	@failed=""; \
-	for t in $(TESTS); do \
-		echo "== $$t"; \
-		./$$t || failed="$$failed $${t##*/}"; \
-	done; \
-	if [ -n "$$failed" ]; then echo "FAILED suites:$$failed"; exit 1; fi; \
-	echo "All test suites passed."
+	@sh tests/run-suites.sh $(TESTS)
 
 # make check: the whole suite under AddressSanitizer and
 # UndefinedBehaviorSanitizer (memory and CPU bounds are not asserted there:
@@ -200,12 +195,27 @@ fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 		grep -E '^stat::number_of_executed_units|^stat::peak_rss' $(B)/fuzz/fuzz_$$t.log; \
 	done
 
+# make man-check: the manual pages in docs/ render without a groff
+# warning and name every option of the programs' --help, their exit
+# statuses and every function of libsock.h (needs groff: groff-base).
+man-check: all
+	@sh tests/man-check.sh $(B)
+
 # The article's exchange in one terminal, both sides labelled.
 demo: $(PROGRAMS)
 	@sh docs/demo.sh $(B)
 
-$(B)/libsock.pc: include/libsock.h | $(B)
-	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$(INCDIR)' 'libdir=$(LIBDIR)' '' \
+# libsock.pc names its directories from ${prefix}, so that
+# "pkg-config --define-prefix" finds a staged or moved install.
+# $(call pc_dir,DIR,VAR): DIR as ${VAR}/... when it lies under PREFIX,
+# else as it is.
+pc_dir = $(if $(filter $(PREFIX),$(1)),$${$(2)},$(if $(filter $(PREFIX)/%,$(1)),$${$(2)}$(patsubst $(PREFIX)%,%,$(1)),$(1)))
+
+# Written on every run: PREFIX, INCDIR or LIBDIR may differ from last time.
+$(B)/libsock.pc: FORCE | $(B)
+	printf '%s\n' 'prefix=$(PREFIX)' 'exec_prefix=$${prefix}' \
+	  'includedir=$(call pc_dir,$(INCDIR),prefix)' \
+	  'libdir=$(call pc_dir,$(LIBDIR),exec_prefix)' '' \
 	  'Name: libsock' 'Description: small, careful TCP socket helpers' \
 	  'Version: $(VERSION)' 'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lsock' >$@
 
