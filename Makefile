@@ -63,7 +63,7 @@ TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 MAN1 := $(wildcard docs/*.1)
 MAN3 := $(wildcard docs/*.3)
 
-.PHONY: all test demo install uninstall clean check fuzz coverage man-check FORCE
+.PHONY: all test demo install uninstall clean check fuzz coverage man-check docs-check docs-update FORCE
 .SECONDARY:
 
 all: $(LIB) $(PROGRAMS)
@@ -194,6 +194,16 @@ fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 		  2>$(B)/fuzz/fuzz_$$t.log || { tail -40 $(B)/fuzz/fuzz_$$t.log; exit 1; }; \
 		grep -E '^stat::number_of_executed_units|^stat::peak_rss' $(B)/fuzz/fuzz_$$t.log; \
 	done
+
+# make docs-check: every transcript in the docs is re-run and compared
+# (tests/docs-check.sh says what is masked), and every pointer into src/
+# still points at the code it quotes.  make docs-update writes fresh
+# output into the transcripts, for a reviewed commit.
+docs-check: all
+	@bash tests/docs-check.sh $(B)
+
+docs-update: all
+	@bash tests/docs-check.sh --update $(B)
 
 # make man-check: the manual pages in docs/ render without a groff
 # warning and name every option of the programs' --help, their exit

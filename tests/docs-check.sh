@@ -1,0 +1,509 @@
+#!/usr/bin/env bash
+# tests/docs-check.sh - every transcript in the docs is real output.
+#
+#   tests/docs-check.sh [--update] [BUILD_DIR]
+#
+# A transcript in a Markdown file is a fenced block right after a line
+#   <!-- transcript: NAME -->
+# Each NAME is made by a scene below, which runs the commands the block
+# shows, in "terminals": files that collect, in order, what a terminal
+# would show (the command after "$ ", what is typed, what the programs
+# write).  The check compares every block with a fresh run and fails on
+# any difference; --update writes the fresh output into the blocks.
+#
+# What may differ between runs is masked on both sides before comparing:
+# runs of blanks, ephemeral ports (every port but 8080), process ids and
+# inode numbers, the JDK's own stack frames, and the TCP state on the lines
+# where it depends on how fast the peer's packets came: after a shutdown
+# (FIN_WAIT1, FIN_WAIT2, or CLOSE once the peer's FIN came too; LAST_ACK
+# or CLOSE) and after a read or write that moved bytes (the peer's FIN
+# may or may not be in yet).  The commands show
+# port 8080, the article's; the check runs each with a port the kernel
+# picks (tcp-server gets 0, everything else the port it then reported)
+# and writes 8080 back into what they print.  Only loopback is used.
+# Every process started here is stopped by its PID.
+#
+# The scenes with the article's Java programs need `javac` and the
+# article (ARTICLE=path, or shared/seeds/ in a directory above this
+# tree); without them those blocks are skipped, or fail when CI=true.
+#
+# SPDX-License-Identifier: MIT
+set -u
+export LC_ALL=C.UTF-8
+
+update=0
+if [ "${1:-}" = "--update" ]; then
+    update=1
+    shift
+fi
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+B=$(cd "${1:-$ROOT/build}" && pwd)
+DOCS=("$ROOT"/docs/*.md "$ROOT"/README.md)
+ARTICLE_NAME=shared/seeds/000_de3cfc75ef2f5741.txt
+
+work=$(mktemp -d /tmp/docs-check.XXXXXX)
+mkdir -p "$work/out"
+declare -A PID=()      # terminal -> the process running in it
+declare -a STARTED=()  # every process started, to stop at exit
+P=""                   # the port that stands for 8080 in this scene
+skipped=()
+
+cleanup() {
+    local p
+    for p in "${STARTED[@]}"; do
+        kill -TERM "$p" 2>/dev/null
+    done
+    sleep 0.2
+    for p in "${STARTED[@]}"; do
+        kill -KILL "$p" 2>/dev/null
+    done
+    [ -n "${DOCS_KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+die() {
+    echo "docs-check: $*" >&2
+    exit 1
+}
+
+# ---------------------------------------------------------------- terminals
+
+log() { echo "$work/t$1.log"; }
+
+# The command as the docs show it, made runnable: ./build/ is the build
+# directory, 8080 the scene's port (0 for a tcp-server that picks it).
+runnable() {
+    local cmd=${1//.\/build\//$B/}
+    if [ "${2:-}" = server ]; then
+        cmd=${cmd//8080/0}
+    else
+        cmd=${cmd//8080/$P}
+    fi
+    cmd=${cmd//-cp java /-cp $work/java }
+    case $cmd in
+    *com.justsee.tcpip.TcpServer*) cmd=${cmd/java -cp/java -Dport=$P -cp} ;;
+    esac
+    echo "$cmd"
+}
+
+# Wait until no terminal has grown for 300 ms (at most 5 s).
+settle() {
+    local last="" now i
+    for i in $(seq 1 50); do
+        now=$(cat "$work"/t*.log 2>/dev/null | wc -c)
+        if [ "$now" = "$last" ]; then
+            sleep 0.2
+            [ "$(cat "$work"/t*.log 2>/dev/null | wc -c)" = "$now" ] && return 0
+        fi
+        last=$now
+        sleep 0.1
+    done
+}
+
+# Wait (at most 5 s) until terminal N shows TEXT.
+wait_for() {
+    local i
+    for i in $(seq 1 100); do
+        grep -qF -- "$2" "$(log "$1")" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    die "terminal $1 never showed '$2':"$'\n'"$(cat "$(log "$1")")"
+}
+
+# A line in terminal N as the shell would show it.
+say() { printf '%s\n' "$2" >>"$(log "$1")"; }
+
+# Start DISPLAY in terminal N in the background, stdin a pipe that
+# `typ` writes to (fd 10+N, closed in every child).
+launch() {
+    local n=$1 display=$2 kind=${3:-} cmd fifo="$work/in$1"
+    cmd=$(runnable "$display" "$kind")
+    # A shell is the terminal itself: typ_cmd shows its commands.
+    [ "$kind" = shell ] || say "$n" "\$ $display"
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    eval "exec $((10 + n))<>\"$fifo\""
+    (
+        exec 11>&- 12>&- 13>&- 14>&- 15>&- 16>&- 17>&- 18>&- 19>&-
+        eval "exec $cmd"
+    ) <"$fifo" >>"$(log "$n")" 2>&1 &
+    PID[$n]=$!
+    STARTED+=("$!")
+    if [ "$kind" = server ]; then
+        wait_for "$n" "listening on "
+        P=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$(log "$n")" | tail -1)
+        [ -n "$P" ] || die "no port in: $(cat "$(log "$n")")"
+    fi
+    settle
+}
+
+# Type LINE into terminal N (the terminal echoes it), then wait.
+typ() {
+    say "$1" "$2"
+    printf '%s\n' "$2" >&$((10 + $1))
+    settle
+}
+
+# Wait (at most 5 s) for terminal N's program to end.
+ended() {
+    local i
+    for i in $(seq 1 100); do
+        kill -0 "${PID[$1]}" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -0 "${PID[$1]}" 2>/dev/null && die "terminal $1's program did not end"
+    wait "${PID[$1]}" 2>/dev/null
+    eval "exec $((10 + $1))>&-"
+    settle
+}
+
+# Ctrl-C in terminal N; Ctrl-D (end of input: nothing is echoed).
+ctrl_c() {
+    say "$1" "^C"
+    kill -INT "${PID[$1]}"
+    ended "$1"
+}
+ctrl_d() {
+    eval "exec $((10 + $1))>&-"
+    ended "$1"
+}
+
+# Run DISPLAY in terminal N to its end (at most 10 s).
+run() {
+    local n=$1 cmd
+    cmd=$(runnable "$2")
+    say "$n" "\$ $2"
+    timeout 10 bash -c "$cmd" </dev/null >>"$(log "$n")" 2>&1
+    settle
+}
+
+# Save terminal N as transcript NAME, with the port written as 8080.
+emit() {
+    # A tcp-server given 0 for 8080 binds port 0: its trace says so.
+    sed -e "s/\b${P:-8080}\b/8080/g" \
+        -e 's/^\(bind([0-9]*, .*\):0)/\1:8080)/' "$(log "$1")" >"$work/out/$2"
+}
+
+# Stop every program still running and forget the terminals.
+scene_end() {
+    local n
+    for n in "${!PID[@]}"; do
+        kill -TERM "${PID[$n]}" 2>/dev/null
+        wait "${PID[$n]}" 2>/dev/null
+        eval "exec $((10 + n))>&-"
+    done
+    PID=()
+    P=""
+    rm -f "$work"/t*.log "$work"/in*
+}
+
+# ------------------------------------------------------------------ scenes
+
+# The article's exchange, two terminals.
+scene_exchange() {
+    launch 1 "./build/tcp-server 8080" server
+    launch 2 "./build/tcp-client 127.0.0.1 8080"
+    typ 2 "hello"
+    typ 2 "你好"
+    typ 2 "quit"
+    ended 2
+    ctrl_c 1
+    emit 1 exchange-server
+    emit 2 exchange-client
+    scene_end
+}
+
+# A process's name on the network, while the exchange runs.
+scene_naming() {
+    launch 1 "./build/tcp-server 8080" server
+    launch 2 "./build/tcp-client 127.0.0.1 8080"
+    run 3 "ss -ltnp 'sport = :8080'"
+    run 3 "ss -tnp state established '( sport = :8080 )'"
+    run 3 "ss -tnp state established '( dport = :8080 )'"
+    emit 3 naming-ss
+    scene_end
+}
+
+# Every call and state, traced on both sides.
+scene_trace() {
+    launch 1 "./build/tcp-server -t 8080" server
+    launch 2 "./build/tcp-client -t 127.0.0.1 8080"
+    typ 2 "hello"
+    typ 2 "quit"
+    ended 2
+    ctrl_c 1
+    emit 1 trace-server
+    emit 2 trace-client
+    scene_end
+}
+
+# The handshake without accept: a queue the kernel fills, then SYN_SENT.
+scene_handshake() {
+    launch 1 "./build/tcp-server -t --no-accept --backlog 1 8080" server
+    launch 2 "./build/tcp-client -t 127.0.0.1 8080"
+    launch 3 "./build/tcp-client 127.0.0.1 8080"
+    launch 4 "./build/tcp-client -t --timeout 3 127.0.0.1 8080"
+    run 5 "ss -ltn 'sport = :8080'"
+    run 5 "ss -tn state established '( dport = :8080 )'"
+    run 5 "ss -tn state syn-sent '( dport = :8080 )'"
+    ended 4
+    typ 2 "hello"
+    ctrl_c 1
+    ended 2
+    ended 3
+    emit 1 handshake-server
+    emit 2 handshake-first
+    emit 4 handshake-third
+    emit 5 handshake-ss
+    scene_end
+}
+
+# close(): FIN from the side that closes first, TIME_WAIT left with it.
+scene_close() {
+    launch 1 "./build/tcp-server -t 8080" server
+    launch 2 "./build/tcp-client 127.0.0.1 8080"
+    typ 2 "quit"
+    ended 2
+    run 3 "ss -tn state time-wait '( sport = :8080 )'"
+    emit 3 close-time-wait
+    scene_end
+}
+
+# Two descriptors, one socket: close() sends FIN only with the last one.
+scene_refcount() {
+    launch 1 "./build/tcp-server 8080" server
+    run 2 "exec 3<>/dev/tcp/127.0.0.1/8080 && sleep 30 <&- >&- 2>&- & sleep 0.3; echo \"sleep holds it too: \$(ls -l /proc/\$!/fd/3 | sed 's/.*-> //')\""
+    emit 1 refcount-server
+    emit 2 refcount-shell
+    scene_end
+}
+
+# Type a command into the shell running in terminal N.
+typ_cmd() {
+    say "$1" "\$ $2"
+    printf '%s\n' "$(runnable "$2")" >&$((10 + $1))
+    settle
+}
+
+# Two descriptors, one socket: close() sends FIN only with the last one.
+scene_refcount() {
+    launch 1 "./build/tcp-server -t 8080" server
+    launch 2 "bash" shell
+    typ_cmd 2 "exec 3<>/dev/tcp/127.0.0.1/8080"
+    typ_cmd 2 "head -c 9 <&3"
+    typ_cmd 2 "sleep 600 &"
+    typ_cmd 2 "ls -l /proc/\$\$/fd/3 /proc/\$!/fd/3 | sed 's/.*proc/proc/'"
+    typ_cmd 2 "exec 3>&-"
+    typ_cmd 2 "ss -tn state established '( dport = :8080 )'"
+    typ_cmd 2 "kill \$!"
+    typ_cmd 2 "ss -tn state established '( dport = :8080 )'"
+    emit 1 refcount-server
+    emit 2 refcount-shell
+    scene_end
+}
+
+# The article's Java programs: compiled from the article, one change (the
+# port comes from -Dport, so the check need not take 8080).
+java_ready=""
+java_setup() {
+    local dir article=""
+    if [ -n "$java_ready" ]; then
+        [ "$java_ready" = yes ]
+        return
+    fi
+    java_ready=no
+    if [ -n "${ARTICLE:-}" ]; then
+        article=$ARTICLE
+    else
+        dir=$ROOT
+        while [ "$dir" != / ]; do
+            if [ -f "$dir/$ARTICLE_NAME" ]; then
+                article=$dir/$ARTICLE_NAME
+                break
+            fi
+            dir=$(dirname "$dir")
+        done
+    fi
+    if [ -z "$article" ] || [ ! -f "$article" ]; then
+        java_why="the article (set ARTICLE=path)"
+        return 1
+    fi
+    if ! command -v javac >/dev/null || ! command -v java >/dev/null; then
+        java_why="javac and java"
+        return 1
+    fi
+    mkdir -p "$work/java"
+    # The code is the lines "- ..." after the headings 服务端: and 客户端:.
+    awk -v d="$work/java" '
+        /^服务端:$/ { f = d "/TcpServer.java"; next }
+        /^客户端:$/ { f = d "/TcpClient.java"; next }
+        f != "" && /^-/ { sub(/^- ?/, ""); print > f; next }
+        f != "" { f = "" }
+    ' "$article"
+    sed -i 's/new ServerSocket(8080)/new ServerSocket(Integer.getInteger("port", 8080))/' \
+        "$work/java/TcpServer.java"
+    javac -d "$work/java" "$work/java/TcpServer.java" "$work/java/TcpClient.java" ||
+        die "javac failed on the article's code"
+    java_ready=yes
+}
+
+# A port for the Java server, which cannot be told to pick one: the one
+# the kernel gives a tcp-server that then stops.
+pick_port() {
+    launch 9 "./build/tcp-server -b 127.0.0.1 8080" server
+    kill -TERM "${PID[9]}"
+    wait "${PID[9]}" 2>/dev/null
+    eval "exec 19>&-"
+    unset 'PID[9]'
+    rm -f "$(log 9)"
+}
+
+# Wait until something listens on port P (at most 10 s: the JVM starts).
+wait_listen() {
+    local i
+    for i in $(seq 1 200); do
+        ss -ltnH "sport = :$P" | grep -q . && return 0
+        sleep 0.05
+    done
+    die "nothing listens on port $P"
+}
+
+java_scene() {
+    if ! java_setup; then
+        [ "${CI:-}" = true ] && die "CI=true and the Java scenes need $java_why"
+        skipped+=("java-* (they need $java_why)")
+        return 1
+    fi
+}
+
+# tcp-client against the article's TcpServer; the article's TcpClient
+# against tcp-server; the two Java programs together.
+scene_java() {
+    java_scene || return 0
+    pick_port
+    launch 1 "java -cp java com.justsee.tcpip.TcpServer"
+    wait_listen
+    launch 2 "./build/tcp-client 127.0.0.1 8080"
+    typ 2 "hello"
+    ended 2
+    ended 1
+    emit 1 java-server
+    emit 2 java-server-client
+    scene_end
+
+    launch 1 "./build/tcp-server 8080" server
+    launch 2 "java -cp java com.justsee.tcpip.TcpClient 127.0.0.1 8080"
+    typ 2 "hello"
+    typ 2 "你好"
+    typ 2 "quit"
+    ended 2
+    ctrl_c 1
+    emit 1 java-client-server
+    emit 2 java-client
+    scene_end
+
+    pick_port
+    launch 1 "java -cp java com.justsee.tcpip.TcpServer"
+    wait_listen
+    launch 2 "java -cp java com.justsee.tcpip.TcpClient 127.0.0.1 8080"
+    typ 2 "hello"
+    ended 1
+    typ 2 "again"
+    ended 2
+    emit 1 java-pair-server
+    emit 2 java-pair-client
+    scene_end
+}
+
+# ------------------------------------------------------------ the check
+
+# Both sides of a comparison, with what may vary masked.
+normalize() {
+    sed -E -e 's/[[:space:]]+/ /g' -e 's/ $//' \
+        -e 's/\b8080\b/@PORT@/g' \
+        -e 's/(:|\]:)[0-9]{2,5}\b/\1*/g' \
+        -e 's/@PORT@/8080/g' \
+        -e 's/pid=[0-9]+/pid=*/g' \
+        -e 's/proc\/[0-9]+/proc\/*/g' -e 's/socket:\[[0-9]+\]/socket:[*]/g' \
+        -e '/^ ?at java\.base\//d' \
+        -e 's/^(shutdown\([0-9]+, SHUT_WR\) = 0 state )[A-Z_0-9]+/\1*/' \
+        -e 's/^((write|read)\([0-9]+, .*\) = [1-9][0-9]* .*) state [A-Z_0-9]+/\1/'
+}
+
+scenes=(${DOCS_SCENES:-exchange naming trace handshake close refcount java})
+for s in "${scenes[@]}"; do
+    printf 'docs-check: scene %s\n' "$s"
+    "scene_$s"
+done
+
+if [ -n "${DOCS_SHOW:-}" ]; then        # print every fresh transcript
+    for f in "$work"/out/*; do
+        printf '== %s\n' "${f##*/}"
+        cat "$f"
+    done
+fi
+
+checked=0
+failed=0
+for doc in "${DOCS[@]}"; do
+    [ -f "$doc" ] || continue
+    names=$(sed -n 's/^<!-- transcript: \([a-z0-9-]*\) -->$/\1/p' "$doc")
+    for name in $names; do
+        fresh="$work/out/$name"
+        if [ ! -f "$fresh" ] && [[ " ${skipped[*]} " == *" ${name%%-*}-* "* ]]; then
+            continue
+        fi
+        if [ ! -f "$fresh" ]; then
+            echo "docs-check: ${doc#$ROOT/}: no scene makes transcript '$name'" >&2
+            failed=$((failed + 1))
+            continue
+        fi
+        # The block: the fence after the marker, up to the closing fence.
+        awk -v n="$name" '
+            $0 == "<!-- transcript: " n " -->" { want = 1; next }
+            want == 1 && /^```/ { want = 2; next }
+            want == 2 && /^```/ { exit }
+            want == 2 { print }
+        ' "$doc" >"$work/shown"
+        if [ "$update" = 1 ]; then
+            awk -v n="$name" -v f="$fresh" '
+                $0 == "<!-- transcript: " n " -->" { print; want = 1; next }
+                want == 1 && /^```/ { print; while ((getline l < f) > 0) print l; want = 2; next }
+                want == 2 && /^```/ { print; want = 0; next }
+                want == 2 { next }
+                { print }
+            ' "$doc" >"$work/doc" && cat "$work/doc" >"$doc"
+        elif ! diff -u <(normalize <"$work/shown") <(normalize <"$fresh") \
+                >"$work/diff"; then
+            echo "docs-check: ${doc#$ROOT/}: transcript '$name' is not what the commands print now:" >&2
+            sed 's/^/    /' "$work/diff" >&2
+            failed=$((failed + 1))
+            continue
+        fi
+        checked=$((checked + 1))
+    done
+done
+# A pointer into the code, [src/FILE:N](../src/FILE#LN): `CODE`, must
+# still point at that code: line N of src/FILE contains CODE.
+refs=0
+for doc in "${DOCS[@]}"; do
+    [ -f "$doc" ] || continue
+    while IFS= read -r ref; do
+        file=$(sed -E 's/^\[(src\/[^]:]+):([0-9]+)\].*/\1/' <<<"$ref")
+        line=$(sed -E 's/^\[(src\/[^]:]+):([0-9]+)\].*/\2/' <<<"$ref")
+        anchor=$(sed -E 's/^\[[^]]*\]\([^)#]*#L([0-9]+)\).*/\1/' <<<"$ref")
+        code=$(sed -E 's/^[^`]*`([^`]*)`$/\1/' <<<"$ref")
+        have=$(sed -n "${line}p" "$ROOT/$file" 2>/dev/null)
+        if [ "$anchor" != "$line" ] || [[ "$have" != *"$code"* ]]; then
+            echo "docs-check: ${doc#$ROOT/}: $file:$line is not \`$code\` any more; it reads: $have" >&2
+            failed=$((failed + 1))
+        fi
+        refs=$((refs + 1))
+    done < <(grep -oE '\[src/[^]:]+:[0-9]+\]\([^)]*\): `[^`]+`' "$doc")
+done
+
+if [ "$failed" -gt 0 ]; then
+    echo "docs-check: $failed problem(s); $checked transcripts match" >&2
+    exit 1
+fi
+echo "docs-check: $checked transcripts match a fresh run, $refs pointers into src/ hold${skipped:+ (skipped: ${skipped[*]})}"
