@@ -1,7 +1,8 @@
 #!/bin/sh
 # valgrind-exchange.sh - the article's exchange with both programs under
-# valgrind memcheck (make check): a full session, an EOF with a partial
-# line, a too long line, then SIGTERM with a client connected.  Fails on
+# valgrind memcheck (make check), both traced first: a full session, an
+# EOF with a partial line, a too long line, then SIGTERM with a client
+# connected.  Fails on
 # any memcheck error or leak, or on a wrong byte.
 # Usage: tests/valgrind-exchange.sh BUILD_DIR
 # SPDX-License-Identifier: MIT
@@ -17,7 +18,8 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "valgrind-exchange: FAILED: $*"; cat "$tmp/server.err"; exit 1; }
 
-$VG "$B/tcp-server" --max-line 32 0 >"$tmp/server.out" 2>"$tmp/server.err" &
+# Traced (-t), so that trace mode is under memcheck too.
+$VG "$B/tcp-server" -t --max-line 32 -b 127.0.0.1 0 >"$tmp/server.out" 2>"$tmp/server.err" &
 spid=$!
 i=0
 port=""
@@ -28,13 +30,14 @@ while [ $i -lt 100 ] && [ -z "$port" ]; do
 done
 [ -n "$port" ] || fail "server did not start"
 
-client() {   # client INPUT EXPECTED
-    printf "$1" | $VG "$B/tcp-client" 127.0.0.1 "$port" >"$tmp/out" 2>"$tmp/err"
+client() {   # client INPUT EXPECTED [OPTION]
+    printf "$1" | $VG "$B/tcp-client" ${3:-} 127.0.0.1 "$port" >"$tmp/out" 2>"$tmp/err"
     rc=$?
     [ $rc = 0 ] || fail "client exit $rc: $(cat "$tmp/err")"
     printf "$2" | cmp -s - "$tmp/out" || fail "client got '$(cat "$tmp/out")'"
 }
-client 'hello\n你好\nquit\n' 'welcome!\nhello\n你好\n'
+client 'hello\n你好\nquit\n' 'welcome!\nhello\n你好\n' -t
+grep -q '^close(3) = 0$' "$tmp/err" || fail "the traced client did not trace its close"
 client 'one\ntwo' 'welcome!\none\ntwo'
 client 'this line is much longer than 32 bytes\n' 'welcome!\nerror: line too long (max 32 bytes)\n'
 
