@@ -380,6 +380,42 @@ static void server_defaults(void **state)
     assert_int_equal(a.max_clients, 1024);
     assert_int_equal(a.idle_timeout, 300);
     assert_int_equal(a.max_per_ip, 0);
+    assert_int_equal(a.backlog, -1);      /* the system's maximum */
+    assert_int_equal(a.no_accept, 0);
+    assert_int_equal(a.trace, 0);
+}
+
+/* --backlog N (0 to 65535), --no-accept, -t / --trace. */
+static void server_lesson_options(void **state)
+{
+    char *argv[] = { "tcp-server", "--backlog", "0", "--no-accept", "-t", NULL };
+    char *argv2[] = { "tcp-server", "--backlog=65535", "--trace", NULL };
+    static char *const bad[] = { "-1", "x", "", "65536", "1e3" };
+    struct server_args a;
+    char err[128];
+    size_t i;
+
+    (void)state;
+    assert_int_equal(sparse(ARGC(argv), argv, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.backlog, 0);
+    assert_int_equal(a.no_accept, 1);
+    assert_int_equal(a.trace, 1);
+    assert_int_equal(sparse(ARGC(argv2), argv2, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.backlog, 65535);
+    assert_int_equal(a.no_accept, 0);
+    assert_int_equal(a.trace, 1);
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv_bad[] = { "tcp-server", "--backlog", bad[i], NULL };
+
+        assert_int_equal(sparse(ARGC(argv_bad), argv_bad, &a, err, sizeof err),
+                         ARGS_USAGE);
+        assert_mentions(err, "--backlog");
+    }
+    {
+        char *argv_bad[] = { "tcp-server", "--no-accept=1", NULL };
+        assert_int_equal(sparse(ARGC(argv_bad), argv_bad, &a, err, sizeof err),
+                         ARGS_USAGE);
+    }
 }
 
 static void server_max_per_ip(void **state)
@@ -643,6 +679,23 @@ static void client_defaults(void **state)
     assert_string_equal(a.port, "8080");
     assert_int_equal(a.timeout_s, 10);
     assert_int_equal(a.family, 0);
+    assert_int_equal(a.trace, 0);
+}
+
+static void client_trace(void **state)
+{
+    char *argv[] = { "tcp-client", "-t", "::1", NULL };
+    char *argv2[] = { "tcp-client", "--trace", "-4", NULL };
+    struct client_args a;
+    char err[128];
+
+    (void)state;
+    assert_int_equal(cparse(ARGC(argv), argv, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.trace, 1);
+    assert_string_equal(a.host, "::1");
+    assert_int_equal(cparse(ARGC(argv2), argv2, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.trace, 1);
+    assert_int_equal(a.family, AF_INET);
 }
 
 static void client_host_and_port(void **state)
@@ -904,6 +957,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(server_bind, reset, reset),
         cmocka_unit_test_setup_teardown(server_bind_brackets, reset, reset),
         cmocka_unit_test_setup_teardown(server_max_per_ip, reset, reset),
+        cmocka_unit_test_setup_teardown(server_lesson_options, reset, reset),
         cmocka_unit_test_setup_teardown(server_bad_ports, reset, reset),
         cmocka_unit_test_setup_teardown(server_two_ports, reset, reset),
         cmocka_unit_test_setup_teardown(server_max_line, reset, reset),
@@ -911,6 +965,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(server_unknown_options, reset, reset),
         cmocka_unit_test_setup_teardown(server_help_and_version, reset, reset),
         cmocka_unit_test_setup_teardown(client_defaults, reset, reset),
+        cmocka_unit_test_setup_teardown(client_trace, reset, reset),
         cmocka_unit_test_setup_teardown(client_host_and_port, reset, reset),
         cmocka_unit_test_setup_teardown(client_timeout, reset, reset),
         cmocka_unit_test_setup_teardown(client_bad_timeout, reset, reset),
