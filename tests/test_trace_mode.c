@@ -335,6 +335,11 @@ static void full_queue_shows_syn_sent(void **state)
 
     c1 = connect_port("127.0.0.1", port);     /* handshake done by the kernel */
     see(&srv_err, "accept queue 1/0:");
+    {
+        struct sock_tcp_info ti;
+        assert_int_equal(sock_tcp_state(c1, &ti), 0);
+        assert_string_equal(ti.name, "ESTABLISHED");
+    }
     assert_int_equal(read_n(c1, buf, 1, 300), 0);   /* nobody says welcome */
 
     t0 = ms_now();
