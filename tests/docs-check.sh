@@ -17,7 +17,8 @@
 # where it depends on how fast the peer's packets came: after a shutdown
 # (FIN_WAIT1, FIN_WAIT2, or CLOSE once the peer's FIN came too; LAST_ACK
 # or CLOSE) and after a read or write that moved bytes (the peer's FIN
-# may or may not be in yet).  The commands show
+# may or may not be in yet), and whole lines of a non-blocking call that
+# found nothing to do yet (EAGAIN).  The commands show
 # port 8080, the article's; the check runs each with a port the kernel
 # picks (tcp-server gets 0, everything else the port it then reported)
 # and writes 8080 back into what they print.  Only loopback is used.
@@ -108,6 +109,17 @@ wait_for() {
         sleep 0.05
     done
     die "terminal $1 never showed '$2':"$'\n'"$(cat "$(log "$1")")"
+}
+
+# Wait (at most 10 s: a JVM may be starting) until terminal N shows at
+# least COUNT lines: for programs too slow for settle() alone.
+wait_lines() {
+    local i
+    for i in $(seq 1 200); do
+        [ "$(wc -l <"$(log "$1")")" -ge "$2" ] && return 0
+        sleep 0.05
+    done
+    die "terminal $1 never reached $2 lines:"$'\n'"$(cat "$(log "$1")")"
 }
 
 # A line in terminal N as the shell would show it.
@@ -384,6 +396,7 @@ scene_java() {
     launch 1 "java -cp java com.justsee.tcpip.TcpServer"
     wait_listen
     launch 2 "./build/tcp-client 127.0.0.1 8080"
+    wait_for 2 "welcome!"
     typ 2 "hello"
     ended 2
     ended 1
@@ -393,8 +406,11 @@ scene_java() {
 
     launch 1 "./build/tcp-server 8080" server
     launch 2 "java -cp java com.justsee.tcpip.TcpClient 127.0.0.1 8080"
+    wait_for 1 "connected "
     typ 2 "hello"
+    wait_lines 2 3          # the command, hello, welcome!
     typ 2 "你好"
+    wait_lines 2 5
     typ 2 "quit"
     ended 2
     ctrl_c 1
@@ -408,6 +424,7 @@ scene_java() {
     launch 2 "java -cp java com.justsee.tcpip.TcpClient 127.0.0.1 8080"
     typ 2 "hello"
     ended 1
+    wait_lines 2 3          # the command, hello, welcome!
     typ 2 "again"
     ended 2
     emit 1 java-pair-server
@@ -425,7 +442,7 @@ normalize() {
         -e 's/@PORT@/8080/g' \
         -e 's/pid=[0-9]+/pid=*/g' \
         -e 's/proc\/[0-9]+/proc\/*/g' -e 's/socket:\[[0-9]+\]/socket:[*]/g' \
-        -e '/^ ?at java\.base\//d' \
+        -e '/^ ?at java\.base\//d' -e '/^[a-z]+\([0-9]+.*\) = -1 EAGAIN /d' \
         -e 's/^(shutdown\([0-9]+, SHUT_WR\) = 0 state )[A-Z_0-9]+/\1*/' \
         -e 's/^((write|read)\([0-9]+, .*\) = [1-9][0-9]* .*) state [A-Z_0-9]+/\1/'
 }
