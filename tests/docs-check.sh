@@ -281,15 +281,6 @@ scene_close() {
     scene_end
 }
 
-# Two descriptors, one socket: close() sends FIN only with the last one.
-scene_refcount() {
-    launch 1 "./build/tcp-server 8080" server
-    run 2 "exec 3<>/dev/tcp/127.0.0.1/8080 && sleep 30 <&- >&- 2>&- & sleep 0.3; echo \"sleep holds it too: \$(ls -l /proc/\$!/fd/3 | sed 's/.*-> //')\""
-    emit 1 refcount-server
-    emit 2 refcount-shell
-    scene_end
-}
-
 # Type a command into the shell running in terminal N.
 typ_cmd() {
     say "$1" "\$ $2"
