@@ -60,19 +60,6 @@ static struct sockaddr_in loopback(int port)
     return a;
 }
 
-/* A listener on 127.0.0.1 with the given backlog; *port gets its port. */
-static int listener(int backlog, int *port)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    int fd = sock_listen_on("127.0.0.1", "0", AF_INET, backlog, NULL);
-
-    assert_true(fd >= 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    *port = ntohs(a.sin_port);
-    return fd;
-}
-
 /* Poll the state of fd until it is `want` (the peer's packets take a
  * moment), at most 2 s; returns the last state's name. */
 static const char *state_becomes(int fd, const char *want)
@@ -260,7 +247,7 @@ static void listener_state_and_queue(void **state)
 {
     struct sock_tcp_info ti;
     struct sock_trace_event ev;
-    int port, lfd = listener(3, &port), c1, c2;
+    int port, lfd = loopback_listener(3, &port), c1, c2;
     char want[80];
 
     (void)state;
@@ -292,7 +279,7 @@ static void connection_states(void **state)
     struct sock_trace_event ev;
     struct sockaddr_in peer;
     socklen_t plen = sizeof peer;
-    int port, lfd = listener(4, &port), c, s;
+    int port, lfd = loopback_listener(4, &port), c, s;
     char buf[8], want[160], local[SOCK_ADDR_TEXT_MAX];
     const char *st;
 

@@ -125,19 +125,6 @@ static int teardown(void **state)
     return 0;
 }
 
-/* A listener of the test's own on 127.0.0.1; *port gets its port. */
-static int test_listener(int backlog, int *port)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    int fd = sock_listen_on("127.0.0.1", "0", AF_INET, backlog, NULL);
-
-    assert_true(fd >= 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    *port = ntohs(a.sin_port);
-    return fd;
-}
-
 /* Accept one client within 5 s. */
 static int accept_within(int lfd)
 {
@@ -258,7 +245,7 @@ static void server_reads_fin_close_wait(void **state)
  */
 static void client_trace_names_the_calls(void **state)
 {
-    int port, lfd = test_listener(4, &port), s;
+    int port, lfd = loopback_listener(4, &port), s;
     char me[SOCK_ADDR_TEXT_MAX], buf[16];
 
     (void)state;
@@ -298,7 +285,7 @@ static void client_trace_names_the_calls(void **state)
  * then it says the server closed, and closes. */
 static void client_reads_fin_close_wait(void **state)
 {
-    int port, lfd = test_listener(4, &port), s;
+    int port, lfd = loopback_listener(4, &port), s;
 
     (void)state;
     start_traced_client(port, NULL);

@@ -308,6 +308,18 @@ int server_start_dual(struct proc *p, const char *out_path, const char *arg,
     return port;
 }
 
+int loopback_listener(int backlog, int *port)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int fd = sock_listen_on("127.0.0.1", "0", AF_INET, backlog, NULL);
+
+    assert_true(fd >= 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
 /* 1 if /proc/net/FILE lists a socket in LISTEN (state 0A) on port. */
 static int listed_listening(const char *file, int port)
 {

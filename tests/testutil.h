@@ -81,6 +81,10 @@ int server_start_dual(struct proc *p, const char *out_path, const char *arg,
  * Returns 1, or 0 after timeout_ms. */
 int wait_listening(int port, int timeout_ms);
 
+/* A listening socket of the test's own on 127.0.0.1 with the given
+ * backlog, on a port the kernel picks; *port receives it. */
+int loopback_listener(int backlog, int *port);
+
 /* A plain TCP client socket connected to host:port (blocking). */
 int connect_port(const char *host, int port);
 
