@@ -30,12 +30,17 @@ LIB       := $(B)/libsock.a
 # The programs' own modules: the protocol (session), the serving and
 # client loops, argument parsing, escaping.  main() stays in tcp-*.c.
 APP_SRCS  := src/session.c src/escape.c src/args.c src/server_args.c \
-             src/client_args.c src/server_loop.c src/client_loop.c \
+             src/client_args.c src/client_loop.c \
              src/std_fds.c src/logq.c src/fd_io.c src/trace_out.c \
-             src/server_hold.c
+             src/server_hold.c src/conn.c src/serve_poll.c src/serve_epoll.c \
+             src/serve_iterative.c src/serve_fork.c src/serve_thread.c \
+             src/stop_signal.c
 APP_OBJS  := $(APP_SRCS:src/%.c=$(B)/obj/%.o)
 SERVER_OBJS := $(B)/obj/tcp-server.o $(B)/obj/server_args.o \
-               $(B)/obj/server_loop.o $(B)/obj/session.o $(B)/obj/escape.o \
+               $(B)/obj/conn.o $(B)/obj/serve_poll.o $(B)/obj/serve_epoll.o \
+               $(B)/obj/serve_iterative.o $(B)/obj/serve_fork.o \
+               $(B)/obj/serve_thread.o $(B)/obj/stop_signal.o \
+               $(B)/obj/session.o $(B)/obj/escape.o \
                $(B)/obj/args.o $(B)/obj/std_fds.o $(B)/obj/logq.o \
                $(B)/obj/fd_io.o $(B)/obj/trace_out.o $(B)/obj/server_hold.o
 CLIENT_OBJS := $(B)/obj/tcp-client.o $(B)/obj/client_args.o \
@@ -117,8 +122,15 @@ $(B) $(B)/obj $(B)/tobj $(B)/tests:
 
 # Run every suite, even after a failure; the last line sums them all
 # ("N passed, N failed, N skipped"), and any failed suite fails make test.
+# Every suite against the default design, then the suites of the
+# exchange, limits, stop and trace against each other design (the
+# iterative one skips what needs clients at once: it serves one at a
+# time by design).
+MODEL_SUITES = $(B)/tests/test_tcp_server $(B)/tests/test_server_attacks \
+               $(B)/tests/test_trace_mode
+MODEL_RUNS = $(foreach m,poll thread fork iterative,$(addprefix $(m):,$(MODEL_SUITES)))
 test: $(TESTS)
-	@sh tests/run-suites.sh $(TESTS)
+	@sh tests/run-suites.sh $(TESTS) $(MODEL_RUNS)
 
 # make check: the whole suite under AddressSanitizer and
 # UndefinedBehaviorSanitizer (memory and CPU bounds are not asserted there:
@@ -136,7 +148,8 @@ TIDY_CHECKS = -*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-paramete
 check: all
 	$(MAKE) B=$(B)/asan CFLAGS='$(SAN_FLAGS)' LDFLAGS='$(SAN_FLAGS)' all
 	TCP_SANITIZED=1 TCP_BIN_DIR=$(B)/asan ASAN_OPTIONS=detect_leaks=1 \
-	  $(MAKE) B=$(B)/asan CFLAGS='$(SAN_FLAGS)' LDFLAGS='$(SAN_FLAGS)' test
+	  $(MAKE) B=$(B)/asan CFLAGS='$(SAN_FLAGS)' LDFLAGS='$(SAN_FLAGS)' \
+	  MODEL_SUITES='$(B)/asan/tests/test_tcp_server $(B)/asan/tests/test_trace_mode' test
 	sh tests/valgrind-exchange.sh $(B)
 	cppcheck $(CPPCHECK_FLAGS) src include
 	clang-tidy -quiet --checks='$(TIDY_CHECKS)' --warnings-as-errors='*' \

@@ -4,14 +4,26 @@
  * SPDX-License-Identifier: MIT
  */
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "args.h"
 #include "server_args.h"
+#include "server_loop.h"
+
+/* The designs by name, in enum server_model's order. */
+static const char *const model_names[] = {
+    "iterative", "fork", "thread", "poll", "epoll",
+};
+
+const char *server_model_name(int model)
+{
+    return model >= 0 && model < 5 ? model_names[model] : "?";
+}
 
 enum { OPT_4 = 1, OPT_6, OPT_BIND, OPT_ONCE, OPT_QUIET, OPT_MAX_LINE,
        OPT_MAX_CLIENTS, OPT_MAX_PER_IP, OPT_IDLE, OPT_BACKLOG, OPT_NO_ACCEPT,
-       OPT_TRACE, OPT_HELP, OPT_VERSION };
+       OPT_TRACE, OPT_MODEL, OPT_HELP, OPT_VERSION };
 
 static const struct args_opt options[] = {
     { NULL, '4', 0, OPT_4 },
@@ -26,6 +38,7 @@ static const struct args_opt options[] = {
     { "backlog", 0, 1, OPT_BACKLOG },
     { "no-accept", 0, 0, OPT_NO_ACCEPT },
     { "trace", 't', 0, OPT_TRACE },
+    { "model", 0, 1, OPT_MODEL },
     { "help", 'h', 0, OPT_HELP },
     { "version", 'V', 0, OPT_VERSION },
     { NULL, 0, 0, 0 },
@@ -53,6 +66,7 @@ enum args_result server_args_parse(int argc, char **argv,
     a->backlog = -1;
     a->no_accept = 0;
     a->trace = 0;
+    a->model = SERVER_DEFAULT_MODEL;
 
     args_init(&it, argc, argv);
     while ((id = args_next(&it, options, &v, err, errsize)) != ARGS_END) {
@@ -78,7 +92,8 @@ enum args_result server_args_parse(int argc, char **argv,
             a->once = 1;
             break;
         case OPT_QUIET:
-            a->quiet = 1;
+            if (a->quiet < 2)
+                a->quiet++;     /* -q -q: no per-line log either */
             break;
         case OPT_MAX_LINE:
             /* Room for at least "quit\r\n"; a million is plenty for a line. */
@@ -132,6 +147,19 @@ enum args_result server_args_parse(int argc, char **argv,
         case OPT_TRACE:
             a->trace = 1;
             break;
+        case OPT_MODEL: {
+            int m;
+
+            for (m = 0; m < 5 && strcmp(v, model_names[m]) != 0; m++)
+                ;
+            if (m == 5) {
+                snprintf(err, errsize,
+                         "option '--model' wants iterative, fork, thread, poll or epoll, not '%.40s'", v);
+                return ARGS_USAGE;
+            }
+            a->model = m;
+            break;
+        }
         case OPT_HELP:
             return ARGS_HELP;
         case OPT_VERSION:

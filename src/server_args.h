@@ -21,7 +21,8 @@ struct server_args {
     char bind_buf[256];  /* -b [IPv6] without its brackets */
     const char *port;    /* "8080" unless given */
     int once;            /* --once: serve one client, then exit */
-    int quiet;           /* -q: no connect/disconnect chatter */
+    int quiet;           /* -q: no connect/disconnect chatter; -q -q
+                            (2): no per-line log either */
     size_t max_line;     /* --max-line: longest line, '\n' included */
     size_t max_clients;  /* --max-clients: sessions at once */
     size_t max_per_ip;   /* --max-per-ip: sessions from one IP, 0 = any */
@@ -29,6 +30,7 @@ struct server_args {
     int backlog;         /* --backlog: listen's backlog, -1 = the maximum */
     int no_accept;       /* --no-accept: listen, never accept (a lesson) */
     int trace;           /* -t: narrate every socket call on stderr */
+    int model;           /* --model: enum server_model (server_loop.h) */
 };
 
 /*
@@ -38,5 +40,8 @@ struct server_args {
 enum args_result server_args_parse(int argc, char **argv,
                                    struct server_args *a, char *err,
                                    size_t errsize);
+
+/* The name --model takes for a design ("epoll", ...). */
+const char *server_model_name(int model);
 
 #endif /* SERVER_ARGS_H */

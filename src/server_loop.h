@@ -1,6 +1,7 @@
 /*
- * server_loop.h - the server's serving loop: many clients at once in one
- * poll() event loop, each speaking the exchange of session.h.
+ * server_loop.h - how tcp-server serves: its configuration and the
+ * designs to choose from (--model), each speaking the exchange of
+ * session.h through the one state machine of conn.h.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -9,6 +10,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "logq.h"
 
@@ -18,9 +20,12 @@ struct server_config {
     size_t max_per_ip;  /* sessions from one IP address; 0: no limit */
     long idle_ms;       /* cut a client silent this long; 0: never */
     int once;           /* serve one client, then return */
-    int quiet;          /* no connect/disconnect lines on the log */
+    int quiet;          /* 1: no connect/disconnect lines on the log;
+                           2: no received lines either */
     struct logq *log;   /* received lines (LOGQ_OUT), chatter (LOGQ_ERR) */
     int wake_fd;        /* readable when *stop was set (a self-pipe), or -1 */
+    int wake_keep;      /* wake_fd is shared by threads: never drain it */
+    int stop_ms;        /* the goodbye after a signal; 0: the default */
 };
 
 /*
@@ -32,16 +37,52 @@ struct server_config {
 #define SERVER_MAX_CONNS(max_clients) (2 * (max_clients))
 
 /*
- * server_run - accept and serve clients on the listening socket lfd until
- * `once` is done or *stop becomes non-zero (set from a signal handler,
- * which also writes a byte to cfg->wake_fd so that poll() wakes even if
- * the signal came just before it).
- * On stop the listener is closed at once (new clients are refused), every
- * client gets SESSION_SHUTDOWN and the loop returns within a second.  lfd
- * is closed.  Returns 0, or 1 after a runtime error that was reported on
- * cfg->log.
+ * The designs (--model).  Each accepts and serves clients on the
+ * listening socket lfd until `once` is done or *stop becomes non-zero
+ * (set from a signal handler, which also writes a byte to cfg->wake_fd so
+ * that a wait wakes even if the signal came just before it).  On stop the
+ * listener is closed (new clients are refused), every client gets the
+ * shutdown notice and the call returns within a second.  lfd is closed.
+ * They return 0, or 1 after a runtime error reported on cfg->log.
+ *
+ *   iterative  accept, serve that one client to the end, accept the next:
+ *              the article's server; the others wait in the backlog
+ *   fork       a process per client
+ *   thread     a POSIX thread per client
+ *   poll       one thread, poll() over every descriptor
+ *   epoll      one thread, epoll's ready list (Linux)
  */
-int server_run(int lfd, const struct server_config *cfg,
-               const volatile sig_atomic_t *stop);
+enum server_model { MODEL_ITERATIVE, MODEL_FORK, MODEL_THREAD, MODEL_POLL,
+                    MODEL_EPOLL };
+
+#ifdef __linux__
+#define SERVER_DEFAULT_MODEL MODEL_EPOLL
+#else
+#define SERVER_DEFAULT_MODEL MODEL_POLL
+#endif
+
+int server_run_iterative(int lfd, const struct server_config *cfg,
+                         const volatile sig_atomic_t *stop);
+int server_run_fork(int lfd, const struct server_config *cfg,
+                    const volatile sig_atomic_t *stop);
+int server_run_thread(int lfd, const struct server_config *cfg,
+                      const volatile sig_atomic_t *stop);
+int server_run_poll(int lfd, const struct server_config *cfg,
+                    const volatile sig_atomic_t *stop);
+int server_run_epoll(int lfd, const struct server_config *cfg,
+                     const volatile sig_atomic_t *stop);
+
+/*
+ * serve_one - serve the one connected client fd (its address sa) with
+ * the shared state machine until its session and goodbye are over, or
+ * the stop is; fd is closed.  What the iterative, fork and thread designs
+ * run for each client.  hooks (conn.h; may be NULL) hear when the
+ * session ends.
+ */
+struct server_hooks;
+int serve_one(int fd, const struct sockaddr *sa, socklen_t salen,
+              const struct server_config *cfg,
+              const volatile sig_atomic_t *stop,
+              const struct server_hooks *hooks);
 
 #endif /* SERVER_LOOP_H */

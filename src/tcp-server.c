@@ -23,6 +23,7 @@
 #include "logq.h"
 #include "server_hold.h"
 #include "trace_out.h"
+#include "stop_signal.h"
 
 /* The log queue's size: room for thousands of ordinary lines, and always
  * for one longest line, escaped. */
@@ -33,38 +34,6 @@ static size_t log_room(size_t max_line)
 
     return longest > usual ? longest : usual;
 }
-
-static volatile sig_atomic_t stop;
-static int wake[2] = { -1, -1 };
-
-/* A signal sets the flag and writes to a pipe the serving loop polls: a
- * signal that lands just before poll() still wakes it (the self-pipe). */
-static void on_signal(int sig)
-{
-    int saved = errno;
-
-    (void)sig;
-    stop = 1;
-    if (wake[1] >= 0 && write(wake[1], "", 1) < 0) {
-        /* full pipe: a wake-up is already pending */
-    }
-    errno = saved;
-}
-
-/* The self-pipe, both ends non-blocking and close-on-exec. */
-static int open_wake_pipe(void)
-{
-    int i;
-
-    if (pipe(wake) == -1)
-        return -1;
-    for (i = 0; i < 2; i++)
-        if (fcntl(wake[i], F_SETFD, FD_CLOEXEC) == -1 ||
-            fcntl(wake[i], F_SETFL, O_NONBLOCK) == -1)
-            return -1;
-    return 0;
-}
-
 
 /*
  * Every client is a descriptor.  Raise the soft open-file limit to what
@@ -91,12 +60,18 @@ static void raise_fd_limit(size_t max_clients)
                 (unsigned long long)rl.rlim_cur, max_clients);
 }
 
+#ifdef __linux__
+#define DEFAULT_MODEL_NAME "epoll"
+#else
+#define DEFAULT_MODEL_NAME "poll"
+#endif
+
 static void usage(FILE *f)
 {
     fputs("usage: tcp-server [-4|-6] [-b ADDR] [--once] [--max-clients N]\n"
           "                  [--max-per-ip N] [--max-line BYTES] [--idle-timeout SEC]\n"
-          "                  [--backlog N] [--no-accept] [-t|--trace] [-q|--quiet]\n"
-          "                  [-h|--help] [-V|--version] [PORT]\n"
+          "                  [--backlog N] [--no-accept] [--model NAME] [-t|--trace]\n"
+          "                  [-q|--quiet] [-h|--help] [-V|--version] [PORT]\n"
           "\n"
           "Answer every client with \"welcome!\", then echo each line it\n"
           "sends until it sends \"quit\".\n"
@@ -114,37 +89,30 @@ static void usage(FILE *f)
           "                    queue for accept (default: the system's maximum)\n"
           "  --no-accept       socket, bind, listen, then never accept: watch the\n"
           "                    kernel finish handshakes on its own (a lesson)\n"
+          "  --model NAME      how clients are served:\n"
+          "                      iterative  one at a time, as the article's server;\n"
+          "                                 the others wait in the backlog\n"
+          "                      fork       a process per client\n"
+          "                      thread     a thread per client\n"
+          "                      poll       one thread, poll() over every socket\n"
+          "                      epoll      one thread, epoll (Linux)\n"
+          "                    (default: " DEFAULT_MODEL_NAME ")\n"
           "  -t, --trace       narrate every socket call and TCP state on stderr\n"
-          "  -q, --quiet       do not report connects and disconnects\n"
+          "  -q, --quiet       do not report connects and disconnects; given\n"
+          "                    twice, do not log received lines either\n"
           "  -h, --help        show this help\n"
           "  -V, --version     show the version\n", f);
 }
 
-/*
- * SIGINT (Ctrl-C), SIGTERM (kill) and SIGHUP (the terminal closed) all
- * mean "stop": tell every client, then exit 0.  A SIGINT or SIGHUP that
- * was ignored when we started stays ignored: "nohup tcp-server &" asks
- * to outlive the terminal, and a shell starts background jobs with
- * SIGINT ignored so that Ctrl-C does not reach them.
- */
-static int catch_stop_signals(void)
+static int run_design(int model, int lfd, const struct server_config *cfg)
 {
-    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-    struct sigaction sa, old;
-    size_t i;
-
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);   /* no SA_RESTART: poll() must wake */
-    for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-        if (sigaction(sigs[i], NULL, &old) == -1)
-            return -1;
-        if (sigs[i] != SIGTERM && old.sa_handler == SIG_IGN)
-            continue;
-        if (sigaction(sigs[i], &sa, NULL) == -1)
-            return -1;
+    switch (model) {
+    case MODEL_ITERATIVE: return server_run_iterative(lfd, cfg, &stop_requested);
+    case MODEL_FORK:      return server_run_fork(lfd, cfg, &stop_requested);
+    case MODEL_THREAD:    return server_run_thread(lfd, cfg, &stop_requested);
+    case MODEL_POLL:      return server_run_poll(lfd, cfg, &stop_requested);
+    default:              return server_run_epoll(lfd, cfg, &stop_requested);
     }
-    return 0;
 }
 
 int main(int argc, char **argv)
@@ -174,7 +142,7 @@ int main(int argc, char **argv)
 
     fill_std_fds();
     /* A client that vanishes must cost us an EPIPE, never our life. */
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || catch_stop_signals() == -1) {
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || stop_signal_catch() == -1) {
         fprintf(stderr, "tcp-server: sigaction: %s\n", strerror(errno));
         return 1;
     }
@@ -201,7 +169,8 @@ int main(int argc, char **argv)
     /* Opened after the listener, so that in a trace the article's socket
      * gets the first free descriptor, 3.  A signal before this only sets
      * the flag, which the loop checks first. */
-    if (open_wake_pipe() == -1) {
+    cfg.wake_fd = stop_signal_pipe();
+    if (cfg.wake_fd == -1) {
         fprintf(stderr, "tcp-server: pipe: %s\n", strerror(errno));
         sock_close(lfd);
         return 1;
@@ -224,11 +193,12 @@ int main(int argc, char **argv)
     cfg.idle_ms = a.idle_timeout * 1000;
     cfg.once = a.once;
     cfg.quiet = a.quiet;
-    cfg.wake_fd = wake[0];
-    rc = a.no_accept ? server_hold(lfd, &cfg, &stop)
-                     : server_run(lfd, &cfg, &stop);
+    cfg.wake_keep = 0;
+    cfg.stop_ms = 0;
+    rc = a.no_accept ? server_hold(lfd, &cfg, &stop_requested)
+                     : run_design(a.model, lfd, &cfg);
     /* What is still queued gets a moment to reach a slow reader; after a
      * signal only what is left of the second the SPEC allows. */
-    (void)logq_close(cfg.log, stop ? 100 : 1000);  /* drops: it said so */
+    (void)logq_close(cfg.log, stop_requested ? 100 : 1000);  /* drops: it said so */
     return rc;
 }

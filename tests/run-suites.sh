@@ -3,7 +3,10 @@
 # one even after another has failed, show each one's output, and end with
 # one line for them all: "N passed, N failed, N skipped".
 #
-# usage: sh tests/run-suites.sh SUITE...
+# usage: sh tests/run-suites.sh SUITE... [MODEL:SUITE...]
+#
+# MODEL:SUITE runs SUITE with TCP_MODEL=MODEL: its servers are started
+# with --model MODEL.
 #
 # The counts are the ones cmocka prints at the end of each suite.  A suite
 # that prints no summary (it crashed, was killed or did not start) counts
@@ -21,12 +24,18 @@ passed=0 failed=0 skipped=0 bad=""
 CMOCKA_MESSAGE_OUTPUT=stdout
 export CMOCKA_MESSAGE_OUTPUT
 
-for suite in "$@"; do
-    name=${suite##*/}
-    echo "== $suite"
-    "$suite" >"$suite.log" 2>&1
+for arg in "$@"; do
+    # MODEL:SUITE runs SUITE against one server design (TCP_MODEL).
+    case $arg in
+    *:*) model=${arg%%:*} suite=${arg#*:} ;;
+    *)   model="" suite=$arg ;;
+    esac
+    name=${suite##*/}${model:+ --model $model}
+    log=$suite${model:+.$model}.log
+    echo "== $suite${model:+ (--model $model)}"
+    TCP_MODEL=$model "$suite" >"$log" 2>&1
     rc=$?
-    cat "$suite.log"
+    cat "$log"
 
     # cmocka's summary lines, e.g. "[  PASSED  ] 12 test(s).",
     # "[  FAILED  ] 1 test(s), listed below:",
@@ -36,7 +45,7 @@ $(awk '
     /^\[  PASSED  \] [0-9]+ test\(s\)\.$/                { p += $4; seen = 1 }
     /^\[  FAILED  \] [0-9]+ test\(s\), listed below:$/  { f += $4 }
     /^\[  SKIPPED \] [0-9]+ test\(s\), listed below:$/  { s += $4 }
-    END { print p + 0, f + 0, s + 0, seen + 0 }' "$suite.log")
+    END { print p + 0, f + 0, s + 0, seen + 0 }' "$log")
 EOF
 
     passed=$((passed + p))

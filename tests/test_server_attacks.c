@@ -160,6 +160,7 @@ static void connection_storm_everyone_answered(void **state)
  * its line, none left waiting. */
 static void connection_storm_busy_answered(void **state)
 {
+    skip_if_one_at_a_time();   /* needs clients at once */
     (void)state;
     storm("100");
 }
@@ -172,6 +173,7 @@ static void connection_storm_busy_answered(void **state)
  */
 static void stuck_stdout_costs_log_lines_not_service(void **state)
 {
+    skip_if_one_at_a_time();   /* needs clients at once */
     static char line[1000], out[1 << 16];
     char err[1024];
     int port, a, b, i;
@@ -343,6 +345,7 @@ static void stdout_and_stderr_in_order(void **state)
  * still says goodbye to its clients, a new connection is refused. */
 static void stop_signals_stop_accepting(void **state)
 {
+    skip_if_one_at_a_time();   /* needs clients at once */
     static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
     size_t k;
 
@@ -417,6 +420,7 @@ static void nohup_is_respected(void **state)
  * client is told, exit 0 within a second. */
 static void sighup_stops_like_sigterm(void **state)
 {
+    skip_if_one_at_a_time();   /* needs clients at once */
     int port = server_start(&srv, "/dev/null", "-q", NULL);
     int a = client(port), b = client(port);
     long long t0;
@@ -456,6 +460,7 @@ static int connect_from(const char *src, int port)
  * by quit is free again. */
 static void max_per_ip_limits_one_address(void **state)
 {
+    skip_if_one_at_a_time();   /* needs clients at once */
     int port = server_start(&srv, "/dev/null", "-q", "--max-per-ip", "2",
                             NULL);
     int a = client(port), b = client(port), c, d;

@@ -242,12 +242,14 @@ static void many_clients(int n)
 
 static void two_clients_at_once(void **state)
 {
+    skip_if_one_at_a_time();   /* needs clients at once */
     (void)state;
     many_clients(2);
 }
 
 static void fifty_clients_at_once(void **state)
 {
+    skip_if_one_at_a_time();   /* needs clients at once */
     (void)state;
     many_clients(50);
 }
@@ -292,6 +294,7 @@ static void last_line_of_exactly_the_limit(void **state)
 /* By default 1024 clients are served at once and the next is told busy. */
 static void default_client_limit(void **state)
 {
+    skip_if_one_at_a_time();   /* needs clients at once */
     enum { N = 1024 };
     int *fd = malloc((N + 1) * sizeof *fd), port, i, extra;
 
@@ -396,6 +399,7 @@ static void once_serves_one_client(void **state)
 /* SIGTERM: every client is told, the server exits 0 within a second. */
 static void sigterm_tells_clients(void **state)
 {
+    skip_if_one_at_a_time();   /* needs clients at once */
     int port = server_start(&srv, "/dev/null", "-q", NULL);
     int a = client(port), b = client(port);
     long long t0;
@@ -495,6 +499,7 @@ static void help_and_version(void **state)
  * the IPv4 one shown as plain IPv4. */
 static void dual_stack_v4_and_v6(void **state)
 {
+    skip_if_one_at_a_time();   /* needs clients at once */
     char path[] = "/tmp/tcp-server-out-XXXXXX";
     char out[512];
     int tmp = mkstemp(path), port, a, b;

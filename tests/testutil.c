@@ -250,6 +250,11 @@ static int vserver_start(struct proc *p, const char *out_path, int loopback,
     size_t n = 0, i;
 
     argv[n++] = (char *)bin_path("tcp-server");
+    /* TCP_MODEL runs a suite against one design (make test does each). */
+    if (getenv("TCP_MODEL") != NULL && getenv("TCP_MODEL")[0] != '\0') {
+        argv[n++] = "--model";
+        argv[n++] = getenv("TCP_MODEL");
+    }
     for (; arg != NULL && n < 20; arg = va_arg(ap, const char *))
         argv[n++] = (char *)arg;
     for (i = 1; i < n && loopback; i++)
@@ -306,6 +311,18 @@ int server_start_dual(struct proc *p, const char *out_path, const char *arg,
     port = vserver_start(p, out_path, 0, arg, ap);
     va_end(ap);
     return port;
+}
+
+const char *test_model(void)
+{
+    const char *m = getenv("TCP_MODEL");
+
+    return m != NULL ? m : "";
+}
+
+int one_at_a_time(void)
+{
+    return strcmp(test_model(), "iterative") == 0;
 }
 
 int loopback_listener(int backlog, int *port)

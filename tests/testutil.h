@@ -112,6 +112,19 @@ long proc_cpu_ms(pid_t pid);
 /* Close fd with a reset (RST) instead of FIN: SO_LINGER with 0 time. */
 void close_with_reset(int fd);
 
+/* The server design the suite runs against: TCP_MODEL, or "" for the
+ * default.  The iterative design serves one client at a time, so tests
+ * that need clients at once skip under it: skip_if_one_at_a_time(). */
+const char *test_model(void);
+int one_at_a_time(void);
+#define skip_if_one_at_a_time()                                              \
+    do {                                                                     \
+        if (one_at_a_time()) {                                               \
+            print_message("the iterative design serves one at a time\n");   \
+            skip();                                                          \
+        }                                                                    \
+    } while (0)
+
 /* Milliseconds on a monotonic clock. */
 long long ms_now(void);
 

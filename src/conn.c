@@ -1,25 +1,7 @@
 /*
- * server_loop.c - the serving loop of tcp-server: the article's "accept,
- * read, write, close" for many clients at once, multiplexed with poll().
- *
- * Each connection is non-blocking and moves through three states:
- *   OPEN     a session: reading lines and sending replies (session.h);
- *   CLOSING  the session is over (or never began: a client turned away
- *            as busy): send what is still queued;
- *   DRAIN    half-closed (FIN sent): read and drop until the peer closes
- *            or a short deadline, so that our last words are not destroyed
- *            by a reset when the peer still had bytes in flight.
- * --max-clients counts OPEN connections only; the others are bounded
- * apart, by SERVER_MAX_CONNS.
- *
- * Memory stays bounded whatever clients do:
- *   - while a reply is queued the connection is not read, so a client
- *     that sends without reading stops itself (backpressure): at most one
- *     line and one reply are held per client;
- *   - the line buffer and the reply queue exist only while they hold
- *     something, so an idle client costs its struct conn alone;
- *   - the log is a bounded queue that drops lines rather than wait for a
- *     slow reader of stdout or stderr (logq.h).
+ * conn.c - the connection state machine of tcp-server, shared by every
+ * design (conn.h): accepting, welcoming, reading lines and answering them
+ * (session.h), timeouts, the goodbye (FIN, drain), and the stop.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -35,50 +17,32 @@
 #include "libsock.h"
 #include "escape.h"
 #include "session.h"
-#include "server_loop.h"
+#include "conn.h"
 #include "sock_clock.h"
 
 #define DRAIN_MS        1000  /* how long a closing peer may keep sending */
 #define LINGER_MS       5000  /* how long a peer may take to read our last reply */
-#define STOP_MS          600  /* after a signal, the goodbye (the log then gets 100 ms) */
 #define STOP_ACCEPTS    4096  /* clients still in the accept queue told at a stop */
-#define LINES_PER_TURN    64  /* lines one client may have per poll round */
+#define LINES_PER_TURN    64  /* lines one client may have per turn */
 #define ACCEPTS_PER_TURN 256  /* a deep queue (a burst of clients) empties fast */
 #define ACCEPT_PAUSE_MS  100  /* no descriptor even for "busy": wait */
 #define ERRLINE_ROOM      80  /* room for the longest error line */
-#define FIRST_CONN         2  /* poll slots: wake pipe, listener, clients */
 
-enum conn_state { C_OPEN, C_CLOSING, C_DRAIN };
+/* A session has ended: it no longer counts against --max-clients. */
+static void session_over(struct server *s)
+{
+    s->open--;
+    if (s->hooks != NULL && s->hooks->ended != NULL)
+        s->hooks->ended(s->hooks->arg);
+}
 
-struct conn {
-    int fd;
-    unsigned char state;      /* enum conn_state */
-    unsigned char more;       /* lines may be buffered: process w/o POLLIN */
-    unsigned char peer_eof;   /* the peer has half-closed */
-    unsigned char session;    /* 1: welcomed; 0: turned away as busy */
-    long long deadline;       /* OPEN: idle cut-off; CLOSING, DRAIN: close */
-    const char *why;          /* reason shown when it disconnects */
-    struct sock_line_reader rd; /* rd.buf NULL while nothing is held */
-    char *out;                /* queued reply bytes, NULL when none */
-    size_t out_len, out_off;
-    unsigned char ip[16];     /* the peer's IP (IPv4 as ::ffff:a.b.c.d) */
-    char peer[SOCK_ADDR_TEXT_MAX];
-};
-
-struct server {
-    const struct server_config *cfg;
-    int lfd;
-    int reserve;              /* a spare descriptor for EMFILE (below) */
-    struct conn **conns;
-    size_t n, cap;
-    size_t open;              /* connections in C_OPEN: the sessions */
-    struct pollfd *pfd;
-    char *shown;              /* a received line, escaped for the log */
-    long long now;            /* this turn's time, in ms */
-    long long accept_paused_until;
-    long long emfile_said;    /* when EMFILE was last reported */
-    int served;               /* clients accepted so far */
-};
+/* A deadline was set: the drivers look at deadlines from then on. */
+static void deadline_set(struct server *s, struct conn *c, long long when)
+{
+    c->deadline = when;
+    if (when < s->next_deadline)
+        s->next_deadline = when;
+}
 
 static void say(struct server *s, const char *what, const struct conn *c)
 {
@@ -94,6 +58,8 @@ static void show_line(struct server *s, const struct conn *c,
 {
     size_t plen = strlen(c->peer), n;
 
+    if (s->cfg->quiet >= 2)
+        return;     /* -q -q: benchmarks do not want the log */
     if (len > 0 && line[len - 1] == '\n')
         len--;
     memcpy(s->shown, c->peer, plen);
@@ -103,21 +69,23 @@ static void show_line(struct server *s, const struct conn *c,
     logq_put(s->cfg->log, LOGQ_OUT, s->shown, n);
 }
 
-static void conn_free(struct server *s, size_t i)
+void conn_free(struct server *s, size_t i)
 {
     struct conn *c = s->conns[i];
 
     if (c->state == C_OPEN)
-        s->open--;
+        session_over(s);
     say(s, c->session ? "disconnected" : "turned away", c);
     sock_close(c->fd);
     free(c->rd.buf);
     free(c->out);
     free(c);
     s->conns[i] = s->conns[--s->n];
+    if (i < s->n)
+        s->conns[i]->idx = i;
 }
 
-static int conn_pending(const struct conn *c)
+int conn_pending(const struct conn *c)
 {
     return c->out_off < c->out_len;
 }
@@ -153,6 +121,29 @@ static size_t out_room(const struct server *s)
     return s->cfg->max_line + ERRLINE_ROOM;
 }
 
+/* Queue bytes to send.  -1: the session must end at once (no memory,
+ * or a reply that does not fit). */
+static int conn_queue(struct server *s, struct conn *c, const char *data,
+                      size_t len)
+{
+    /* Checked, not assumed: a broken invariant must cost this one
+     * session, never a write past the queue. */
+    if (c->out_len > out_room(s) || len > out_room(s) - c->out_len) {
+        c->why = "reply queue full";
+        return -1;
+    }
+    if (c->out == NULL) {
+        c->out = malloc(out_room(s));
+        if (c->out == NULL) {
+            c->why = "out of memory";
+            return -1;
+        }
+    }
+    memcpy(c->out + c->out_len, data, len);
+    c->out_len += len;
+    return 0;
+}
+
 /* Send now what the socket takes; queue the rest.  -1: the session must
  * end at once (peer gone, no memory, or a reply that does not fit). */
 static int conn_send(struct server *s, struct conn *c, const char *data,
@@ -172,22 +163,7 @@ static int conn_send(struct server *s, struct conn *c, const char *data,
         if (len == 0)
             return 0;
     }
-    /* Checked, not assumed: a broken invariant must cost this one
-     * session, never a write past the queue. */
-    if (c->out_len > out_room(s) || len > out_room(s) - c->out_len) {
-        c->why = "reply queue full";
-        return -1;
-    }
-    if (c->out == NULL) {
-        c->out = malloc(out_room(s));
-        if (c->out == NULL) {
-            c->why = "out of memory";
-            return -1;
-        }
-    }
-    memcpy(c->out + c->out_len, data, len);
-    c->out_len += len;
-    return 0;
+    return conn_queue(s, c, data, len);
 }
 
 /* The session is over: finish sending, then half-close and drain.  A
@@ -197,15 +173,18 @@ static void conn_end(struct server *s, struct conn *c, const char *why)
     if (c->why == NULL)
         c->why = why;
     if (c->state == C_OPEN)
-        s->open--;
+        session_over(s);
     c->state = C_CLOSING;
     c->more = 0;
-    c->deadline = s->now + LINGER_MS;
+    deadline_set(s, c, s->now + LINGER_MS);
 }
 
-/* Reply to an event; end the session if the protocol says so. */
+/* Reply to an event; end the session if the protocol says so.  With
+ * `later`, the reply is only queued: the caller sends the replies of a
+ * whole read with one write. */
 static int conn_reply(struct server *s, struct conn *c, enum session_event ev,
-                      const char *line, size_t len, const char *why)
+                      const char *line, size_t len, const char *why,
+                      int later)
 {
     char errline[ERRLINE_ROOM];
     struct session_reply r;
@@ -214,16 +193,19 @@ static int conn_reply(struct server *s, struct conn *c, enum session_event ev,
                     &r);
     if (r.end)
         conn_end(s, c, why);
-    return r.len > 0 ? conn_send(s, c, r.data, r.len) : 0;
+    if (r.len == 0)
+        return 0;
+    return later ? conn_queue(s, c, r.data, r.len)
+                 : conn_send(s, c, r.data, r.len);
 }
 
 /* Once the queue is empty: FIN, then wait (briefly) for the peer's FIN. */
-static int conn_half_close(struct conn *c, long long now)
+static int conn_half_close(struct server *s, struct conn *c, long long now)
 {
     if (sock_shutdown(c->fd, SHUT_WR) == -1 || c->peer_eof)
         return -1;   /* gone, or both sides done: close now */
     c->state = C_DRAIN;
-    c->deadline = now + DRAIN_MS;
+    deadline_set(s, c, now + DRAIN_MS);
     return 0;
 }
 
@@ -247,8 +229,25 @@ static void reader_put(struct conn *c)
     }
 }
 
-/* Read and answer lines until the socket is empty or a reply is queued.
- * Returns -1 when the connection must be dropped at once. */
+/* A whole line is buffered: the next sock_read_line() will not read. */
+static int reader_has_line(const struct sock_line_reader *lr)
+{
+    size_t held;
+
+    if (lr->buf == NULL)
+        return 0;
+    held = lr->end - lr->start;
+    return held > lr->scan &&
+           memchr(lr->buf + lr->start + lr->scan, '\n', held - lr->scan) != NULL;
+}
+
+/*
+ * Read and answer lines until the socket is empty or replies wait.  The
+ * replies to the lines one read brought are queued, then sent with one
+ * write before the socket is read again; while some of them wait for
+ * room, the client is not read (backpressure).  Returns -1 when the
+ * connection must be dropped at once.
+ */
 static int conn_read(struct server *s, struct conn *c, long long now)
 {
     int budget = LINES_PER_TURN, rc = 0;
@@ -258,12 +257,21 @@ static int conn_read(struct server *s, struct conn *c, long long now)
         c->why = "out of memory";
         return -1;
     }
-    while (c->state == C_OPEN && !conn_pending(c) && rc == 0) {
+    while (c->state == C_OPEN && rc == 0) {
         size_t held = c->rd.end - c->rd.start;
         const char *line;
         size_t len;
         ssize_t got;
 
+        if (conn_pending(c) && !reader_has_line(&c->rd)) {
+            /* Every line of the last read is answered: send them all. */
+            if (conn_flush(s, c) == -1) {
+                rc = -1;
+                break;
+            }
+            if (conn_pending(c))
+                break;      /* the client reads slower than it writes */
+        }
         if (budget-- == 0) {
             c->more = 1;    /* be fair: others get a turn first */
             break;
@@ -282,22 +290,27 @@ static int conn_read(struct server *s, struct conn *c, long long now)
         }
         if (got > 0) {
             show_line(s, c, line, len);
-            rc = conn_reply(s, c, SESSION_LINE, line, len, "quit");
+            rc = conn_reply(s, c, SESSION_LINE, line, len, "quit", 1);
         } else if (got == SOCK_LINE_PARTIAL) {
             c->peer_eof = 1;
             show_line(s, c, line, len);
             rc = conn_reply(s, c, SESSION_LAST_LINE, line, len,
-                            session_is_quit(line, len) ? "quit" : "eof");
+                            session_is_quit(line, len) ? "quit" : "eof", 1);
         } else if (got == SOCK_LINE_EOF) {
             c->peer_eof = 1;
-            rc = conn_reply(s, c, SESSION_EOF, NULL, 0, "eof");
+            rc = conn_reply(s, c, SESSION_EOF, NULL, 0, "eof", 1);
         } else {
-            rc = conn_reply(s, c, SESSION_TOO_LONG, NULL, 0, "line too long");
+            rc = conn_reply(s, c, SESSION_TOO_LONG, NULL, 0, "line too long",
+                            1);
         }
-        /* A queued reply stops reading; lines may wait in the reader. */
-        if (conn_pending(c))
-            c->more = 1;
     }
+    /* What this turn answered goes out now, in one write. */
+    if (rc == 0 && conn_pending(c) && conn_flush(s, c) == -1)
+        rc = -1;
+    /* Replies wait: no reading until they are sent; lines may wait in
+     * the reader meanwhile. */
+    if (rc == 0 && c->state == C_OPEN && conn_pending(c))
+        c->more = 1;
     reader_put(c);
     return rc;
 }
@@ -345,6 +358,15 @@ static size_t sessions_from(const struct server *s, const unsigned char ip[16])
     return k;
 }
 
+/* Sessions open now, all (ip NULL) or from ip: here, or in the design
+ * the hooks speak for. */
+static size_t sessions_open(const struct server *s, const unsigned char *ip)
+{
+    if (s->hooks != NULL && s->hooks->sessions != NULL)
+        return s->hooks->sessions(s->hooks->arg, ip);
+    return ip == NULL ? s->open : sessions_from(s, ip);
+}
+
 /* A new connection: a session (welcomed) or, session 0, a client being
  * turned away (told busy, then drained like any goodbye). */
 static int add_conn(struct server *s, int fd, const struct sockaddr *sa,
@@ -355,15 +377,10 @@ static int add_conn(struct server *s, int fd, const struct sockaddr *sa,
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 16;
         struct conn **cs = realloc(s->conns, cap * sizeof(struct conn *));
-        struct pollfd *p;
 
         if (cs == NULL)
             return -1;
         s->conns = cs;
-        p = realloc(s->pfd, (cap + FIRST_CONN) * sizeof *p);
-        if (p == NULL)
-            return -1;
-        s->pfd = p;
         s->cap = cap;
     }
     c = calloc(1, sizeof *c);
@@ -374,15 +391,18 @@ static int add_conn(struct server *s, int fd, const struct sockaddr *sa,
     peer_ip(sa, c->ip);
     if (sock_addr_text(sa, salen, c->peer, sizeof c->peer) == -1)
         strcpy(c->peer, "?");
+    c->idx = s->n;
     s->conns[s->n++] = c;
     if (!session) {
         c->state = C_CLOSING;
-        conn_reply(s, c, SESSION_FULL, NULL, 0, "server busy");
+        deadline_set(s, c, s->now + LINGER_MS);
+        conn_reply(s, c, SESSION_FULL, NULL, 0, "server busy", 0);
         return 0;   /* a failed send ends it on its next turn */
     }
     c->state = C_OPEN;
     s->open++;
-    c->deadline = s->cfg->idle_ms > 0 ? s->now + s->cfg->idle_ms : 0;
+    if (s->cfg->idle_ms > 0)
+        deadline_set(s, c, s->now + s->cfg->idle_ms);
     say(s, "connected", c);
     if (conn_send(s, c, SESSION_WELCOME, sizeof SESSION_WELCOME - 1) == -1)
         conn_end(s, c, NULL);  /* gone already: freed on its next turn */
@@ -396,7 +416,7 @@ static int add_conn(struct server *s, int fd, const struct sockaddr *sa,
  * close.  A client that sends more after this may still see a reset; that
  * is the price of not holding what we do not have.
  */
-static void close_now(int fd, enum session_event why)
+static void close_now_ev(int fd, enum session_event why)
 {
     struct session_reply r;
 
@@ -421,7 +441,7 @@ static void turn_away(struct server *s, int fd, const struct sockaddr *sa,
 {
     if (s->n - s->open >= s->cfg->max_clients ||
         add_conn(s, fd, sa, salen, 0) == -1)
-        close_now(fd, SESSION_FULL);
+        close_now_ev(fd, SESSION_FULL);
 }
 
 /* The spare descriptor: any cheap file will do. */
@@ -456,7 +476,7 @@ static void out_of_descriptors(struct server *s, int err, long long now)
         s->reserve = -1;
         fd = sock_accept(s->lfd, NULL, NULL);
         if (fd >= 0)
-            close_now(fd, SESSION_FULL);
+            close_now_ev(fd, SESSION_FULL);
         s->reserve = open_reserve();
         if (fd >= 0 && s->reserve >= 0)
             return;
@@ -464,7 +484,7 @@ static void out_of_descriptors(struct server *s, int err, long long now)
     s->accept_paused_until = now + ACCEPT_PAUSE_MS;
 }
 
-static void accept_clients(struct server *s, long long now)
+void server_accept(struct server *s, long long now)
 {
     int k;
 
@@ -485,20 +505,23 @@ static void accept_clients(struct server *s, long long now)
         if (sock_set_nonblock(fd, 1) == -1) {
             logq_printf(s->cfg->log, LOGQ_ERR, "tcp-server: accept: %s\n",
                         strerror(errno));
-            close_now(fd, SESSION_FULL);
+            close_now_ev(fd, SESSION_FULL);
             continue;
         }
         peer_ip(sa, ip);
-        if (s->open >= s->cfg->max_clients ||
+        if (sessions_open(s, NULL) >= s->cfg->max_clients ||
             (s->cfg->max_per_ip > 0 &&
-             sessions_from(s, ip) >= s->cfg->max_per_ip)) {
+             sessions_open(s, ip) >= s->cfg->max_per_ip)) {
             turn_away(s, fd, sa, len);
             continue;
         }
-        if (add_conn(s, fd, sa, len, 1) == -1) {
+        if (s->hooks != NULL && s->hooks->hand_off != NULL) {
+            if (s->hooks->hand_off(s->hooks->arg, fd, sa, len) == -1)
+                turn_away(s, fd, sa, len);
+        } else if (add_conn(s, fd, sa, len, 1) == -1) {
             logq_printf(s->cfg->log, LOGQ_ERR, "tcp-server: accept: %s\n",
                         strerror(errno));
-            close_now(fd, SESSION_FULL);
+            close_now_ev(fd, SESSION_FULL);
             continue;
         }
         if (s->cfg->once && ++s->served == 1) {
@@ -513,7 +536,7 @@ static void accept_clients(struct server *s, long long now)
  * in the accept queue are taken and told (closing the listener would
  * reset them), then the listener goes, so new ones are refused.  Every
  * client is told and closed. */
-static void begin_stop(struct server *s)
+void server_begin_stop(struct server *s)
 {
     size_t i;
 
@@ -522,7 +545,7 @@ static void begin_stop(struct server *s)
 
         for (k = 0; k < STOP_ACCEPTS &&
                     (fd = sock_accept(s->lfd, NULL, NULL)) >= 0; k++)
-            close_now(fd, SESSION_STOPPING);
+            close_now_ev(fd, SESSION_STOPPING);
         sock_close(s->lfd);
         s->lfd = -1;
     }
@@ -532,7 +555,7 @@ static void begin_stop(struct server *s)
         /* A failed send leaves it CLOSING: freed on its next turn. */
         if (c->state == C_OPEN)
             conn_reply(s, c, SESSION_STOPPING, NULL, 0,
-                       "server shutting down");
+                       "server shutting down", 0);
     }
 }
 
@@ -550,39 +573,54 @@ static int conn_timed_out(struct server *s, struct conn *c)
         if (s->now < c->deadline)
             return 0;
         return conn_reply(s, c, SESSION_NOT_READING, NULL, 0,
-                          "not reading replies");
+                          "not reading replies", 0);
     }
-    return conn_reply(s, c, SESSION_IDLE_OUT, NULL, 0, "idle timeout");
+    return conn_reply(s, c, SESSION_IDLE_OUT, NULL, 0, "idle timeout", 0);
 }
 
-/* One conn after poll: returns -1 to free it. */
-static int conn_step(struct server *s, struct conn *c, short rev,
-                     long long now)
+int conn_step(struct server *s, struct conn *c, int ev, long long now)
 {
-    if ((rev & (POLLOUT | POLLERR | POLLHUP)) && conn_pending(c) &&
+    if ((ev & (CONN_OUT | CONN_ERR)) && conn_pending(c) &&
         conn_flush(s, c) == -1)
         return -1;
     if (c->state == C_OPEN && !conn_pending(c) &&
-        ((rev & (POLLIN | POLLERR | POLLHUP)) || c->more) &&
+        ((ev & (CONN_IN | CONN_ERR)) || c->more) &&
         conn_read(s, c, now) == -1)
         return -1;
     if (c->state == C_OPEN && s->cfg->idle_ms > 0 && now >= c->deadline &&
         conn_timed_out(s, c) == -1)
         return -1;
     if (c->state == C_CLOSING && !conn_pending(c) &&
-        conn_half_close(c, now) == -1)
+        conn_half_close(s, c, now) == -1)
         return -1;
     if (c->state == C_CLOSING && now >= c->deadline)
         return -1;   /* it would not read our last words */
     if (c->state == C_DRAIN &&
-        (((rev & (POLLIN | POLLERR | POLLHUP)) && conn_drain(c) == -1) ||
+        (((ev & (CONN_IN | CONN_ERR)) && conn_drain(c) == -1) ||
          now >= c->deadline))
         return -1;
     return 0;
 }
 
+int conn_has_work(const struct conn *c)
+{
+    /* Not while a reply is queued: then only a writable socket helps. */
+    return !conn_pending(c) &&
+           ((c->state == C_OPEN && c->more) || c->state == C_CLOSING);
+}
+
+int conn_wants(const struct conn *c)
+{
+    return conn_pending(c) ? CONN_OUT : c->state != C_CLOSING ? CONN_IN : 0;
+}
+
+int conn_timed(const struct server *s, const struct conn *c)
+{
+    return c->state != C_OPEN || s->cfg->idle_ms > 0;
+}
+
 /* Lower *timeout to reach `deadline` (poll's -1 means none yet). */
-static void wake_by(int *timeout, long long deadline, long long now)
+void wake_by(int *timeout, long long deadline, long long now)
 {
     long long left = deadline - now;
     int t = left <= 0 ? 0 : left > 60000 ? 60000 : (int)left;
@@ -591,47 +629,8 @@ static void wake_by(int *timeout, long long deadline, long long now)
         *timeout = t;
 }
 
-/* Fill the poll set: the wake pipe, the listener, then one slot per
- * client (poll ignores negative descriptors).  Returns the timeout. */
-static int prepare_poll(struct server *s, long long now, long long stop_at)
-{
-    int timeout = -1;
-    size_t i;
 
-    s->pfd[0].fd = s->cfg->wake_fd;
-    s->pfd[1].fd = s->lfd;
-    if (s->lfd >= 0 && now < s->accept_paused_until) {
-        s->pfd[1].fd = -1;
-        wake_by(&timeout, s->accept_paused_until, now);
-    }
-    for (i = 0; i < FIRST_CONN; i++) {
-        s->pfd[i].events = POLLIN;
-        s->pfd[i].revents = 0;
-    }
-    for (i = 0; i < s->n; i++) {
-        struct conn *c = s->conns[i];
-        struct pollfd *p = &s->pfd[FIRST_CONN + i];
-
-        p->fd = c->fd;
-        p->events = (short)(conn_pending(c) ? POLLOUT
-                            : c->state != C_CLOSING ? POLLIN : 0);
-        p->revents = 0;
-        /* Work to do without waiting: buffered lines to answer, or a
-         * finished session to half-close.  Not while a reply is queued:
-         * then only POLLOUT can move things on. */
-        if (!conn_pending(c) &&
-            ((c->state == C_OPEN && c->more) || c->state == C_CLOSING))
-            timeout = 0;
-        if (c->state != C_OPEN || s->cfg->idle_ms > 0)
-            wake_by(&timeout, c->deadline, now);
-    }
-    if (stop_at >= 0)
-        wake_by(&timeout, stop_at, now);
-    return timeout;
-}
-
-/* Empty the wake pipe: its bytes only say "look at *stop". */
-static void drain_wake(int fd)
+void drain_wake(int fd)
 {
     char sink[64];
 
@@ -639,73 +638,41 @@ static void drain_wake(int fd)
         ;
 }
 
-int server_run(int lfd, const struct server_config *cfg,
-               const volatile sig_atomic_t *stop)
+void close_now(int fd, int shutting_down)
 {
-    struct server s;
-    long long stop_at = -1;
-    int rc = 0;
+    close_now_ev(fd, shutting_down ? SESSION_STOPPING : SESSION_FULL);
+}
 
-    memset(&s, 0, sizeof s);
-    s.cfg = cfg;
-    s.lfd = lfd;
-    s.emfile_said = -1000000;
-    s.reserve = open_reserve();
-    s.pfd = malloc(FIRST_CONN * sizeof *s.pfd);
-    s.shown = malloc(SOCK_ADDR_TEXT_MAX + 2 + ESCAPE_MAX(cfg->max_line) + 1);
-    if (s.pfd == NULL || s.shown == NULL || sock_set_nonblock(lfd, 1) == -1) {
-        logq_printf(cfg->log, LOGQ_ERR, "tcp-server: %s\n", strerror(errno));
-        rc = 1;
-        goto out;
-    }
+int server_add(struct server *s, int fd, const struct sockaddr *sa,
+               socklen_t salen)
+{
+    return add_conn(s, fd, sa, salen, 1);
+}
 
-    while (s.lfd >= 0 || s.n > 0) {
-        long long now = s.now = sock_clock_ms();
-        int timeout, ready;
-        size_t i;
+int server_init(struct server *s, const struct server_config *cfg, int lfd)
+{
+    memset(s, 0, sizeof *s);
+    s->cfg = cfg;
+    s->lfd = lfd;
+    s->emfile_said = -1000000;
+    s->next_deadline = CONN_NEVER;
+    s->now = sock_clock_ms();
+    s->reserve = lfd >= 0 ? open_reserve() : -1;
+    s->shown = malloc(SOCK_ADDR_TEXT_MAX + 2 + ESCAPE_MAX(cfg->max_line) + 1);
+    if (s->shown == NULL || (lfd >= 0 && sock_set_nonblock(lfd, 1) == -1))
+        return -1;
+    return 0;
+}
 
-        if (*stop && stop_at < 0) {
-            begin_stop(&s);
-            stop_at = now + STOP_MS;
-        }
-        if (stop_at >= 0 && now >= stop_at)
-            break;
-
-        timeout = prepare_poll(&s, now, stop_at);
-        ready = poll(s.pfd, (nfds_t)(FIRST_CONN + s.n), timeout);
-        if (ready == -1) {
-            if (errno == EINTR)
-                continue;   /* a signal: the loop top checks *stop */
-            logq_printf(cfg->log, LOGQ_ERR, "tcp-server: poll: %s\n",
-                        strerror(errno));
-            rc = 1;
-            break;
-        }
-        now = s.now = sock_clock_ms();
-
-        /* Walk backwards: conn_free() moves the last one into slot i. */
-        for (i = s.n; i-- > 0;) {
-            if (conn_step(&s, s.conns[i], s.pfd[FIRST_CONN + i].revents,
-                          now) == -1)
-                conn_free(&s, i);
-        }
-        if (s.pfd[0].revents & POLLIN)
-            drain_wake(cfg->wake_fd);   /* the loop top sees *stop */
-        /* A signal that came with the poll: nobody more is welcomed; the
-         * loop top tells those waiting (begin_stop). */
-        if (s.lfd >= 0 && !*stop && (s.pfd[1].revents & POLLIN))
-            accept_clients(&s, now);
-    }
-
-out:
-    while (s.n > 0)
-        conn_free(&s, s.n - 1);
-    if (s.lfd >= 0)
-        sock_close(s.lfd);
-    if (s.reserve >= 0)
-        close(s.reserve);
-    free(s.conns);
-    free(s.pfd);
-    free(s.shown);
-    return rc;
+void server_fini(struct server *s)
+{
+    while (s->n > 0)
+        conn_free(s, s->n - 1);
+    if (s->lfd >= 0)
+        sock_close(s->lfd);
+    s->lfd = -1;
+    if (s->reserve >= 0)
+        close(s->reserve);
+    free(s->conns);
+    free(s->shown);
 }
