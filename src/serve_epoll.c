@@ -40,13 +40,13 @@ struct epoll_loop {
 
 static unsigned ep_events(int want)
 {
-    return (want & CONN_IN ? EPOLLIN : 0u) | (want & CONN_OUT ? EPOLLOUT : 0u);
+    return ((want & CONN_IN) ? EPOLLIN : 0u) | ((want & CONN_OUT) ? EPOLLOUT : 0u);
 }
 
 static int conn_events(unsigned ev)
 {
-    return (ev & EPOLLIN ? CONN_IN : 0) | (ev & EPOLLOUT ? CONN_OUT : 0) |
-           (ev & (EPOLLERR | EPOLLHUP) ? CONN_ERR : 0);
+    return ((ev & EPOLLIN) ? CONN_IN : 0) | ((ev & EPOLLOUT) ? CONN_OUT : 0) |
+           ((ev & (EPOLLERR | EPOLLHUP)) ? CONN_ERR : 0);
 }
 
 static int ep_ctl(int ep, int op, int fd, unsigned events, void *ptr)
@@ -66,7 +66,7 @@ static int work_add(struct epoll_loop *l, struct conn *c)
         return 0;
     if (l->nwork == l->work_cap) {
         size_t cap = l->work_cap ? l->work_cap * 2 : 64;
-        struct conn **w = realloc(l->work, cap * sizeof *w);
+        struct conn **w = realloc(l->work, cap * sizeof(struct conn *));
 
         if (w == NULL)
             return -1;

@@ -144,7 +144,7 @@ static void child(struct parent *pa, size_t slot, int fd,
     my_flag = &pa->open[slot];
     /* The parent needs the end of the second to see its children go. */
     mine.stop_ms = CHILD_STOP_MS;
-    mine.log = logq_open(1, 2, 64 * 1024, "tcp-server");
+    mine.log = logq_open(1, 2, (size_t)64 * 1024, "tcp-server");
     mine.wake_fd = stop_signal_pipe();
     if (mine.log != NULL && mine.wake_fd >= 0) {
         if (trace_on())

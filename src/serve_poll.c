@@ -23,14 +23,14 @@
 
 static short poll_events(int want)
 {
-    return (short)((want & CONN_IN ? POLLIN : 0) |
-                   (want & CONN_OUT ? POLLOUT : 0));
+    return (short)(((want & CONN_IN) ? POLLIN : 0) |
+                   ((want & CONN_OUT) ? POLLOUT : 0));
 }
 
 static int conn_events(short rev)
 {
-    return (rev & POLLIN ? CONN_IN : 0) | (rev & POLLOUT ? CONN_OUT : 0) |
-           (rev & (POLLERR | POLLHUP | POLLNVAL) ? CONN_ERR : 0);
+    return ((rev & POLLIN) ? CONN_IN : 0) | ((rev & POLLOUT) ? CONN_OUT : 0) |
+           ((rev & (POLLERR | POLLHUP | POLLNVAL)) ? CONN_ERR : 0);
 }
 
 /* Fill the poll set: the wake pipe, the listener, then one slot per
@@ -73,10 +73,15 @@ static int prepare_poll(struct server *s, struct pollfd *pfd, long long now,
 static int run(struct server *s, const volatile sig_atomic_t *stop)
 {
     const struct server_config *cfg = s->cfg;
-    struct pollfd *pfd = NULL;
-    size_t room = 0;
+    size_t room = FIRST_CONN;
+    struct pollfd *pfd = malloc(room * sizeof *pfd);
     long long stop_at = -1;
     int rc = 0;
+
+    if (pfd == NULL) {
+        logq_printf(cfg->log, LOGQ_ERR, "tcp-server: %s\n", strerror(errno));
+        return 1;
+    }
 
     while (s->lfd >= 0 || s->n > 0) {
         long long now = s->now = sock_clock_ms();
@@ -173,8 +178,9 @@ int serve_one(int fd, const struct sockaddr *sa, socklen_t salen,
     struct server s;
     int rc;
 
-    if (server_init(&s, cfg, -1) == -1 || (s.hooks = hooks, 0) ||
-        sock_set_nonblock(fd, 1) == -1 ||
+    if (server_init(&s, cfg, -1) == 0)
+        s.hooks = hooks;    /* before server_add: it counts the session */
+    if (s.shown == NULL || sock_set_nonblock(fd, 1) == -1 ||
         server_add(&s, fd, sa, salen) == -1) {
         logq_printf(cfg->log, LOGQ_ERR, "tcp-server: %s\n", strerror(errno));
         if (s.n == 0)

@@ -24,7 +24,7 @@
 #include "conn.h"
 #include "sock_clock.h"
 
-#define STACK_BYTES (256 * 1024)   /* serve_one needs a few KiB */
+#define STACK_BYTES ((size_t)256 * 1024)   /* serve_one needs a few KiB */
 
 struct slot {
     unsigned char used;     /* a thread has it */
@@ -177,7 +177,6 @@ int server_run_thread(int lfd, const struct server_config *cfg,
     struct pool p;
     struct server_hooks hooks;
     long long end = CONN_NEVER;
-    size_t left;
     int rc;
 
     memset(&p, 0, sizeof p);
@@ -206,7 +205,8 @@ int server_run_thread(int lfd, const struct server_config *cfg,
     /* The listener is closed.  After a stop the threads have the rest of
      * the second; after --once the one client is served to its end. */
     for (;;) {
-        struct timespec ts = { 0, 5 * 1000 * 1000 };
+        struct timespec ts = { 0, 5000000L };
+        size_t left;
 
         pthread_mutex_lock(&p.mu);
         left = p.running;
