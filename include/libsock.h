@@ -304,6 +304,10 @@ struct sock_line_reader {
     size_t end;    /* one past the last buffered byte */
     size_t scan;   /* bytes after start already searched for '\n' */
     int skipping;  /* dropping the rest of a too long line */
+    int drained;   /* the last read got less than it had room for (or
+                      EAGAIN): the socket held no more then, so an event
+                      loop may wait for the next readiness instead of
+                      reading again to meet EAGAIN */
 };
 
 /* Results of sock_read_line() that are not a line length. */

@@ -257,11 +257,18 @@ static int conn_read(struct server *s, struct conn *c, long long now)
         c->why = "out of memory";
         return -1;
     }
+    c->rd.drained = 0;
     while (c->state == C_OPEN && rc == 0) {
         size_t held = c->rd.end - c->rd.start;
         const char *line;
         size_t len;
         ssize_t got;
+
+        /* The socket had no more at the last read: answering, not a
+         * read that would only meet EAGAIN, ends the turn (the wait
+         * reports the next bytes: poll and epoll are level-triggered). */
+        if (c->rd.drained && !reader_has_line(&c->rd))
+            break;
 
         if (conn_pending(c) && !reader_has_line(&c->rd)) {
             /* Every line of the last read is answered: send them all. */

@@ -41,6 +41,7 @@ void sock_line_reader_init(struct sock_line_reader *lr, char *buf, size_t cap)
     lr->end = 0;
     lr->scan = 0;
     lr->skipping = 0;
+    lr->drained = 0;
 }
 
 /* Drop the first `n` held bytes. */
@@ -118,6 +119,8 @@ ssize_t sock_read_line(int fd, struct sock_line_reader *lr, const char **line,
             lr->end = held;
         }
         n = sock_read(fd, lr->buf + lr->end, lr->cap - lr->end);
+        /* Fewer bytes than there was room for: the socket had no more. */
+        lr->drained = n == -1 || (n > 0 && (size_t)n < lr->cap - lr->end);
         if (n > 0) {
             lr->end += (size_t)n;
             continue;

@@ -222,6 +222,32 @@ static void line_reader_init_sets_fields(void **state)
     assert_int_equal(lr.end, 0);
     assert_int_equal(lr.scan, 0);
     assert_int_equal(lr.skipping, 0);
+    assert_int_equal(lr.drained, 0);
+}
+
+/* drained says whether the last read took all the socket had: fewer
+ * bytes than there was room for, or EAGAIN; not after a read that
+ * filled the room. */
+static void drained_after_a_short_read(void **state)
+{
+    char buf[8];
+    struct sock_line_reader lr;
+    const char *line;
+    size_t len;
+
+    (void)state;
+    mock_script(MOCK_RECV);
+    recv_gives("ab\n", 3);                  /* 3 of 8: short */
+    sock_line_reader_init(&lr, buf, sizeof buf);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 3);
+    assert_int_equal(lr.drained, 1);
+    recv_gives("cdefgh\nx", 8);             /* the whole room */
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 7);
+    assert_int_equal(lr.drained, 0);
+    will_return(__wrap_recv, -1);
+    will_return(__wrap_recv, EAGAIN);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), SOCK_LINE_ERROR);
+    assert_int_equal(lr.drained, 1);
 }
 
 /* One line in three pieces: assembled, with one recv per piece. */
@@ -599,6 +625,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(write_all_zero_length, reset, reset),
         cmocka_unit_test_setup_teardown(write_all_over_socketpair, reset, reset),
         cmocka_unit_test_setup_teardown(line_reader_init_sets_fields, reset, reset),
+        cmocka_unit_test_setup_teardown(drained_after_a_short_read, reset, reset),
         cmocka_unit_test_setup_teardown(line_split_across_reads, reset, reset),
         cmocka_unit_test_setup_teardown(lines_glued_in_one_read, reset, reset),
         cmocka_unit_test_setup_teardown(line_exactly_at_limit, reset, reset),

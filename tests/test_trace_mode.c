@@ -214,6 +214,14 @@ static void server_trace_names_the_calls(void **state)
     expect_fin(c);
     close(c);
     seef(&srv_err, "close(%d) = 0\n", fd);
+    {
+        /* A read that got less than it had room for emptied the socket:
+         * the server waits for the next bytes instead of reading again
+         * only to meet EAGAIN (one system call per line saved). */
+        char again[64];
+        snprintf(again, sizeof again, "read(%d, 8192) = -1 EAGAIN", fd);
+        assert_null(strstr(srv_err.buf, again));
+    }
     /* The article's names only: never the system calls' own. */
     assert_null(strstr(srv_err.buf, "recv("));
     assert_null(strstr(srv_err.buf, "send("));
