@@ -163,6 +163,31 @@ static void default_is_epoll_on_linux(void **state)
 #endif
 }
 
+/* -q: received lines still logged on stdout; -q -q: nothing at all. */
+static void quiet_twice_logs_nothing(void **state)
+{
+    char path[] = "/tmp/tcp-server-qq-XXXXXX", got[256];
+    int tmp = mkstemp(path), k;
+
+    (void)state;
+    assert_true(tmp >= 0);
+    close(tmp);
+    for (k = 1; k <= 2; k++) {
+        int port = server_start(&srv, path, "-q", k == 2 ? "-q" : NULL, NULL);
+        int c = client(port);
+
+        echo_within(c, "logged?\n", 1000);
+        close(c);
+        proc_kill(&srv);
+        read_file(path, got, sizeof got, 0);
+        if (k == 1)
+            assert_non_null(strstr(got, ": logged?\n"));
+        else
+            assert_string_equal(got, "");
+    }
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -170,6 +195,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(fork_parent_close_ends_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(model_names, setup, teardown),
         cmocka_unit_test_setup_teardown(default_is_epoll_on_linux, setup, teardown),
+        cmocka_unit_test_setup_teardown(quiet_twice_logs_nothing, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("designs", tests, NULL, NULL);

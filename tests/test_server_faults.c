@@ -697,7 +697,9 @@ static void ten_thousand_idle_clients(void **state)
     echo_within(fds[N - 1], "last one\n", 1000);
     rss = proc_rss_kb(srv.pid);
     print_message("10000 idle clients: server RSS %ld KiB\n", rss);
-    if (!sanitized())
+    /* A thread per client costs its stack: the bound is the event-loop
+     * designs' (fork's parent holds no client at all). */
+    if (!sanitized() && strcmp(test_model(), "thread") != 0)
         assert_true(rss > 0 && rss < 10 * 1024);
     for (i = 0; i < N; i++)
         close(fds[i]);

@@ -228,6 +228,21 @@ static void server_trace_names_the_calls(void **state)
     assert_null(strstr(srv_err.buf, "accept4("));
 }
 
+/* The lines one read brings are answered with one write. */
+static void one_write_per_read(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-t", NULL);
+    int c = client(port);
+
+    (void)state;
+    seen_init(&srv_err, srv.err);
+    send_str(c, "one\ntwo\nthree\n");
+    expect_str(c, "one\ntwo\nthree\n");
+    see(&srv_err, " = 14 \"one\\ntwo\\nthree\\n\"  (recv)\n");
+    see(&srv_err, "\"one\\ntwo\\nthree\\n\", 14) = 14  (send)\n");
+    close(c);
+}
+
 /* The side that reads the peer's FIN is in CLOSE_WAIT: the server after
  * the test half-closes; and what it still holds is echoed first. */
 static void server_reads_fin_close_wait(void **state)
@@ -489,6 +504,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(server_trace_names_the_calls, setup, teardown),
+        cmocka_unit_test_setup_teardown(one_write_per_read, setup, teardown),
         cmocka_unit_test_setup_teardown(server_reads_fin_close_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(client_trace_names_the_calls, setup, teardown),
         cmocka_unit_test_setup_teardown(client_reads_fin_close_wait, setup, teardown),
