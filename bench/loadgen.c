@@ -190,12 +190,16 @@ static void phase_done(struct lg *g, struct client *c);
 /* End a client with an error: counted, the first few described. */
 static void fail(struct lg *g, struct client *c, const char *fmt, ...)
 {
-    char msg[200];
+    char msg[200], *p;
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* The result stays one line: first="..." holds no quote, no newline. */
+    for (p = msg; *p != '\0'; p++)
+        if ((unsigned char)*p < 32 || *p == '"' || *p == 127)
+            *p = '.';
     if (g->errors == 0)
         snprintf(g->first, sizeof g->first, "client %u: %s", c->id, msg);
     if (g->errors < SHOWN_ERRORS)
@@ -513,7 +517,7 @@ static void on_welcome(struct lg *g, struct client *c)
         return;
     }
     if (memcmp(b, &WELCOME[c->got], (size_t)n) != 0) {
-        fail(g, c, "welcome differs: got \"%.*s\" at byte %zu", (int)n, b, c->got);
+        fail(g, c, "welcome differs: got '%.*s' at byte %zu", (int)n, b, c->got);
         return;
     }
     c->got += (size_t)n;
@@ -531,12 +535,7 @@ static void on_unexpected(struct lg *g, struct client *c)
     if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
     if (n > 0) {
-        size_t i;
-
-        for (i = 0; i < (size_t)n; i++)
-            if (b[i] < 32 || b[i] > 126)
-                b[i] = '.';
-        fail(g, c, "%zd unexpected bytes %s: \"%.*s\"", n,
+        fail(g, c, "%zd unexpected bytes %s: '%.*s'", n,
              c->st == S_QUIT ? "after quit" : "while silent", (int)n, b);
         return;
     }
