@@ -228,6 +228,22 @@ man-check: all
 demo: $(PROGRAMS)
 	@sh docs/demo.sh $(B)
 
+# make bench: loadgen and the yardstick server (bench/), built with the
+# project's flags, measure every server design over loopback; the table
+# goes into docs/performance.md (bench/README.md).
+BENCH_PROGS := $(B)/bench/loadgen $(B)/bench/yardstick
+.PHONY: bench
+bench: $(PROGRAMS) $(BENCH_PROGS)
+	bash bench/run.sh $(B)
+
+$(B)/bench/%: bench/%.c $(B)/.flags | $(B)/bench
+	$(CC) $(CPPFLAGS) $(SOCK_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+$(B)/bench:
+	mkdir -p $@
+
+-include $(wildcard $(B)/bench/*.d)
+
 # libsock.pc names its directories from ${prefix}, so that
 # "pkg-config --define-prefix" finds a staged or moved install.
 # $(call pc_dir,DIR,VAR): DIR as ${VAR}/... when it lies under PREFIX,
