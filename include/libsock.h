@@ -299,7 +299,10 @@ int sock_write_all(int fd, const void *buf, size_t len, size_t *written);
  */
 struct sock_line_reader {
     char *buf;     /* caller-owned storage */
-    size_t cap;    /* its size: the line limit, '\n' included */
+    size_t cap;    /* its size */
+    size_t limit;  /* the longest line, '\n' included: cap unless the
+                      caller lowers it after init, to read in chunks
+                      bigger than the longest line it accepts */
     size_t start;  /* first unread byte */
     size_t end;    /* one past the last buffered byte */
     size_t scan;   /* bytes after start already searched for '\n' */
@@ -321,7 +324,8 @@ struct sock_line_reader {
  *
  *   lr   the reader
  *   buf  caller-owned storage, alive as long as the reader
- *   cap  its size, which is the longest line accepted ('\n' included)
+ *   cap  its size, which is also the longest line accepted ('\n'
+ *        included) unless lr->limit is then set lower
  */
 void sock_line_reader_init(struct sock_line_reader *lr, char *buf, size_t cap);
 
@@ -339,10 +343,10 @@ void sock_line_reader_init(struct sock_line_reader *lr, char *buf, size_t cap);
  * Returns the length (> 0) of a line ending in '\n'; or
  *   SOCK_LINE_EOF       the peer closed, nothing held;
  *   SOCK_LINE_PARTIAL   the peer closed after an unterminated line (of
- *                       cap bytes at most): *line and *len hold it; the
+ *                       limit bytes at most): *line and *len hold it; the
  *                       next call gives EOF;
- *   SOCK_LINE_TOO_LONG  more than cap bytes came without '\n': *line and
- *                       *len hold the first cap of them.  The rest of that
+ *   SOCK_LINE_TOO_LONG  a line longer than limit bytes came: *line and
+ *                       *len hold the first limit of them.  The rest of that
  *                       line, up to and including its '\n', is read and
  *                       dropped by the following calls, so the next line
  *                       returned is the one after it: framing is kept;
@@ -350,9 +354,9 @@ void sock_line_reader_init(struct sock_line_reader *lr, char *buf, size_t cap);
  *                       non-blocking socket EAGAIN just means "call again
  *                       when readable".
  *
- * A full buffer with no '\n' is a line of exactly cap bytes only if EOF
- * follows, so then one more byte is read (a 1-byte read) to tell the two
- * apart.
+ * limit bytes with no '\n' are a line of exactly the limit only if EOF
+ * follows, so then one more byte is read (a 1-byte read when the buffer
+ * is full) to tell the two apart.
  */
 ssize_t sock_read_line(int fd, struct sock_line_reader *lr, const char **line,
                        size_t *len);

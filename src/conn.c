@@ -27,6 +27,7 @@
 #define ACCEPTS_PER_TURN 256  /* a deep queue (a burst of clients) empties fast */
 #define ACCEPT_PAUSE_MS  100  /* no descriptor even for "busy": wait */
 #define ERRLINE_ROOM      80  /* room for the longest error line */
+#define READ_ROOM      65536  /* bytes one read may bring (see read_room) */
 
 /* A session has ended: it no longer counts against --max-clients. */
 static void session_over(struct server *s)
@@ -114,11 +115,20 @@ static int conn_flush(struct server *s, struct conn *c)
     return 0;
 }
 
-/* One reply (a line, at most max_line) and one notice that ends the
- * session: all that is ever queued, as a client is not read meanwhile. */
+/* How much one read may bring: at least READ_ROOM, so that a client
+ * that streams lines costs a read and a write per READ_ROOM bytes, not
+ * per line; and at least one longest line. */
+static size_t read_room(const struct server *s)
+{
+    return s->cfg->max_line > READ_ROOM ? s->cfg->max_line : READ_ROOM;
+}
+
+/* The replies to the lines of one read (no more bytes than the read
+ * brought) and one notice that ends the session: all that is ever
+ * queued, as a client is not read meanwhile. */
 static size_t out_room(const struct server *s)
 {
-    return s->cfg->max_line + ERRLINE_ROOM;
+    return read_room(s) + ERRLINE_ROOM;
 }
 
 /* Queue bytes to send.  -1: the session must end at once (no memory,
@@ -213,10 +223,11 @@ static int conn_half_close(struct server *s, struct conn *c, long long now)
 static int reader_get(struct server *s, struct conn *c)
 {
     if (c->rd.buf == NULL) {
-        char *b = malloc(s->cfg->max_line);
+        char *b = malloc(read_room(s));
         if (b == NULL)
             return -1;
-        sock_line_reader_init(&c->rd, b, s->cfg->max_line);
+        sock_line_reader_init(&c->rd, b, read_room(s));
+        c->rd.limit = s->cfg->max_line;
     }
     return 0;
 }

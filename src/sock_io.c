@@ -42,6 +42,7 @@ void sock_line_reader_init(struct sock_line_reader *lr, char *buf, size_t cap)
     lr->scan = 0;
     lr->skipping = 0;
     lr->drained = 0;
+    lr->limit = cap;
 }
 
 /* Drop the first `n` held bytes. */
@@ -97,17 +98,26 @@ ssize_t sock_read_line(int fd, struct sock_line_reader *lr, const char **line,
         if (nl != NULL) {
             size_t n_line = (size_t)(nl - (lr->buf + lr->start)) + 1;
 
-            if (!lr->skipping)
+            if (lr->skipping) {
+                lr->skipping = 0;      /* the too long line ends here */
+                drop(lr, n_line);
+                continue;
+            }
+            if (n_line <= lr->limit)
                 return take(lr, n_line, line, len, (ssize_t)n_line);
-            lr->skipping = 0;      /* the too long line ends here */
-            drop(lr, n_line);
-            continue;
+            /* Whole in a buffer bigger than the limit, and over it. */
+            lr->skipping = 1;
+            return take(lr, lr->limit, line, len, SOCK_LINE_TOO_LONG);
         }
         if (lr->skipping) {
             lr->start = lr->end = lr->scan = 0;   /* still the long line */
             held = 0;
         } else {
             lr->scan = held;   /* searched; the next memchr starts after it */
+            if (held > lr->limit) {
+                lr->skipping = 1;   /* more than the limit, no '\n' yet */
+                return take(lr, lr->limit, line, len, SOCK_LINE_TOO_LONG);
+            }
             if (held >= lr->cap)
                 return full_buffer(fd, lr, line, len);
         }

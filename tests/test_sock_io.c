@@ -250,6 +250,42 @@ static void drained_after_a_short_read(void **state)
     assert_int_equal(lr.drained, 1);
 }
 
+/* A buffer bigger than the limit: one read brings many lines; a line of
+ * exactly the limit passes, one over it is too long (the first limit
+ * bytes, the rest skipped) whether its '\n' came in the same read or
+ * not; an unterminated line of exactly the limit before EOF is whole. */
+static void limit_below_the_buffer(void **state)
+{
+    static const char in[] = "abcd\nabcdef\nxy\nabcdefgh";
+    char buf[64];
+    struct sock_line_reader lr;
+    const char *line;
+    size_t len;
+
+    (void)state;
+    mock_script(MOCK_RECV);
+    recv_gives(in, sizeof in - 1);
+    sock_line_reader_init(&lr, buf, sizeof buf);
+    lr.limit = 5;
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 5);
+    assert_memory_equal(line, "abcd\n", 5);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), SOCK_LINE_TOO_LONG);
+    assert_int_equal(len, 5);
+    assert_memory_equal(line, "abcde", 5);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 3);
+    assert_memory_equal(line, "xy\n", 3);
+    /* "abcdefgh": 8 held, no '\n', over the limit: too long at once. */
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), SOCK_LINE_TOO_LONG);
+    assert_memory_equal(line, "abcde", 5);
+    assert_int_equal(mock_count[MOCK_RECV], 1);
+    recv_gives("ij\nwxyz", 7);              /* the rest of it, then 4 bytes */
+    recv_gives("v", 1);                       /* 5: exactly the limit ... */
+    recv_eof();                               /* ... and EOF: a last line */
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), SOCK_LINE_PARTIAL);
+    assert_int_equal(len, 5);
+    assert_memory_equal(line, "wxyzv", 5);
+}
+
 /* One line in three pieces: assembled, with one recv per piece. */
 static void line_split_across_reads(void **state)
 {
@@ -626,6 +662,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(write_all_over_socketpair, reset, reset),
         cmocka_unit_test_setup_teardown(line_reader_init_sets_fields, reset, reset),
         cmocka_unit_test_setup_teardown(drained_after_a_short_read, reset, reset),
+        cmocka_unit_test_setup_teardown(limit_below_the_buffer, reset, reset),
         cmocka_unit_test_setup_teardown(line_split_across_reads, reset, reset),
         cmocka_unit_test_setup_teardown(lines_glued_in_one_read, reset, reset),
         cmocka_unit_test_setup_teardown(line_exactly_at_limit, reset, reset),
