@@ -447,6 +447,10 @@ run_pipe() { # run_pipe NAME PORT
 
 ensure_peers
 seq -f '%063.0f' 1 $PIPE_LINES >"$TMP/lines"
+LOAD0=$(cut -d ' ' -f 1 /proc/loadavg)
+# Two benches on one machine measure each other.
+others=$(pgrep -x loadgen | tr '\n' ' ')
+[ -n "$others" ] && say "warning: loadgen already running (pid $others): the figures will be disturbed"
 say "bench: ${#SERVERS[@]} servers, deadline ${BUDGET} s; loadgen: $LOADGEN"
 
 declare -A UNAVAILABLE
@@ -586,7 +590,7 @@ table() {
 machine() {
     local model
     model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-    echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) CPUs (${model:-unknown CPU}), Linux $(uname -r)."
+    echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) CPUs (${model:-unknown CPU}), Linux $(uname -r); load average before the run $LOAD0."
 }
 
 notes() {
