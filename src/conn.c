@@ -352,7 +352,7 @@ static int conn_drain(struct conn *c)
 
 /* The peer's IP as 16 bytes, IPv4 written as IPv4-mapped IPv6, so that
  * one client is one key whichever socket family it came in on. */
-static void peer_ip(const struct sockaddr *sa, unsigned char ip[16])
+void conn_peer_ip(const struct sockaddr *sa, unsigned char ip[16])
 {
     memset(ip, 0, 16);
     if (sa->sa_family == AF_INET6) {
@@ -406,7 +406,7 @@ static int add_conn(struct server *s, int fd, const struct sockaddr *sa,
         return -1;
     c->fd = fd;
     c->session = (unsigned char)session;
-    peer_ip(sa, c->ip);
+    conn_peer_ip(sa, c->ip);
     if (sock_addr_text(sa, salen, c->peer, sizeof c->peer) == -1)
         strcpy(c->peer, "?");
     c->idx = s->n;
@@ -526,7 +526,7 @@ void server_accept(struct server *s, long long now)
             close_now_ev(fd, SESSION_FULL);
             continue;
         }
-        peer_ip(sa, ip);
+        conn_peer_ip(sa, ip);
         if (sessions_open(s, NULL) >= s->cfg->max_clients ||
             (s->cfg->max_per_ip > 0 &&
              sessions_open(s, ip) >= s->cfg->max_per_ip)) {

@@ -140,6 +140,10 @@ int conn_wants(const struct conn *c);
 /* Whether conn c has a deadline that applies (idle timeout, goodbye). */
 int conn_timed(const struct server *s, const struct conn *c);
 
+/* The peer's IP as 16 bytes, IPv4 written as IPv4-mapped IPv6, so that
+ * one client is one key whichever socket family it came in on. */
+void conn_peer_ip(const struct sockaddr *sa, unsigned char ip[16]);
+
 /* Lower *timeout (poll/epoll milliseconds, -1 = none yet) to reach
  * `deadline` from `now`. */
 void wake_by(int *timeout, long long deadline, long long now);

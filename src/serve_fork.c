@@ -30,7 +30,6 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
 
 #include "conn.h"
 #include "sock_clock.h"
@@ -67,17 +66,6 @@ static void child_ended(void *arg)
     (void)arg;
     if (my_flag != NULL)
         *my_flag = 0;
-}
-
-static void ip_of(const struct sockaddr *sa, unsigned char ip[16])
-{
-    memset(ip, 0, 16);
-    if (sa->sa_family == AF_INET6) {
-        memcpy(ip, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-    } else if (sa->sa_family == AF_INET) {
-        ip[10] = ip[11] = 0xff;
-        memcpy(ip + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-    }
 }
 
 /* Collect the children that have exited, freeing their slots. */
@@ -181,7 +169,7 @@ static int hand_off(void *arg, int fd, const struct sockaddr *sa,
         return -1;
     }
     pa->kids[slot].pid = pid;
-    ip_of(sa, pa->kids[slot].ip);
+    conn_peer_ip(sa, pa->kids[slot].ip);
     pa->n++;
     sock_close(fd);         /* the child's now; the connection lives on */
     return 0;

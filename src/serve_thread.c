@@ -19,7 +19,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <netinet/in.h>
 
 #include "conn.h"
 #include "sock_clock.h"
@@ -49,17 +48,6 @@ struct job {
     struct sockaddr_storage ss;
     socklen_t len;
 };
-
-static void ip_of(const struct sockaddr *sa, unsigned char ip[16])
-{
-    memset(ip, 0, 16);
-    if (sa->sa_family == AF_INET6) {
-        memcpy(ip, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-    } else if (sa->sa_family == AF_INET) {
-        ip[10] = ip[11] = 0xff;
-        memcpy(ip + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-    }
-}
 
 /* The job's session has ended (serve_one's hook). */
 static void job_ended(void *arg)
@@ -123,7 +111,7 @@ static int hand_off(void *arg, int fd, const struct sockaddr *sa,
     if (slot < p->nslots) {
         p->slots[slot].used = 1;
         p->slots[slot].open = 1;
-        ip_of(sa, p->slots[slot].ip);
+        conn_peer_ip(sa, p->slots[slot].ip);
         p->running++;
     }
     pthread_mutex_unlock(&p->mu);
