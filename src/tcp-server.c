@@ -2,7 +2,8 @@
  * tcp-server.c - the article's server, runnable: socket, bind, listen,
  * then accept clients and answer each with "welcome!" and an echo of every
  * line until it says quit.  This file only reads the command line and
- * sets the stage; libsock opens the socket and server_loop.c serves.
+ * sets the stage; libsock opens the socket and the chosen design
+ * (--model: serve_*.c) serves.
  *
  * SPDX-License-Identifier: MIT
  */
