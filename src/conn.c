@@ -550,6 +550,16 @@ void server_accept(struct server *s, long long now)
     }
 }
 
+void server_stop_listening(int lfd)
+{
+    int k, fd;
+
+    for (k = 0; k < STOP_ACCEPTS && (fd = sock_accept(lfd, NULL, NULL)) >= 0;
+         k++)
+        close_now_ev(fd, SESSION_STOPPING);
+    sock_close(lfd);
+}
+
 /* Signal: no more clients.  Those that finished their handshake and wait
  * in the accept queue are taken and told (closing the listener would
  * reset them), then the listener goes, so new ones are refused.  Every
@@ -559,12 +569,7 @@ void server_begin_stop(struct server *s)
     size_t i;
 
     if (s->lfd >= 0) {
-        int k, fd;
-
-        for (k = 0; k < STOP_ACCEPTS &&
-                    (fd = sock_accept(s->lfd, NULL, NULL)) >= 0; k++)
-            close_now_ev(fd, SESSION_STOPPING);
-        sock_close(s->lfd);
+        server_stop_listening(s->lfd);
         s->lfd = -1;
     }
     for (i = 0; i < s->n; i++) {

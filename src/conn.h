@@ -40,7 +40,7 @@
 
 enum conn_state { C_OPEN, C_CLOSING, C_DRAIN };
 
-/* Events as conn_step() takes them: poll()'s bits. */
+/* Events as conn_step() takes them; each driver maps its own to these. */
 #define CONN_IN  0x1
 #define CONN_OUT 0x2
 #define CONN_ERR 0x4
@@ -113,6 +113,11 @@ void server_accept(struct server *s, long long now);
 /* A signal: tell those still in the accept queue and every session that
  * the server stops; close the listener. */
 void server_begin_stop(struct server *s);
+
+/* The listener's part of that: the clients whose handshake the kernel
+ * finished are taken and told (closing the listener would reset them),
+ * then lfd is closed, so new ones are refused. */
+void server_stop_listening(int lfd);
 
 /* Add the connected, non-blocking fd (from sa) as a session; -1 when
  * there is no memory for it (the caller closes fd). */

@@ -12,19 +12,7 @@
 
 #include "conn.h"
 
-#define STOP_ACCEPTS 4096   /* clients still queued, told at a stop */
 #define PAUSE_MS      100   /* out of descriptors: try again after this */
-
-/* The stop: tell those still in the queue, close the listener. */
-static void stop_listening(int lfd)
-{
-    int k, fd;
-
-    for (k = 0; k < STOP_ACCEPTS && (fd = sock_accept(lfd, NULL, NULL)) >= 0;
-         k++)
-        close_now(fd, 1);
-    sock_close(lfd);
-}
 
 int server_run_iterative(int lfd, const struct server_config *cfg,
                          const volatile sig_atomic_t *stop)
@@ -71,6 +59,6 @@ int server_run_iterative(int lfd, const struct server_config *cfg,
         }
         (void)serve_one(fd, (struct sockaddr *)&ss, len, cfg, stop, NULL);
     }
-    stop_listening(lfd);
+    server_stop_listening(lfd);
     return 0;
 }

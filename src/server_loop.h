@@ -29,7 +29,7 @@ struct server_config {
 };
 
 /*
- * The most connections server_run() holds at once: max_clients sessions,
+ * The most connections a design holds at once: max_clients sessions,
  * and as many again that are being told goodbye (a busy notice, the last
  * words) and drained.  A program raises its open-file limit to this plus
  * a few.

@@ -4,7 +4,6 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include <stdarg.h>
 #include <stdio.h>
 
 #include "libsock.h"
@@ -51,23 +50,4 @@ void trace_to_log(struct logq *q)
 int trace_on(void)
 {
     return trace_log != NULL || trace_fd >= 0;
-}
-
-void trace_note(const char *fmt, ...)
-{
-    char line[SOCK_TRACE_LINE_MAX + 1];
-    va_list ap;
-    int n;
-
-    if (!trace_on())
-        return;
-    va_start(ap, fmt);
-    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): set just above */
-    n = vsnprintf(line, SOCK_TRACE_LINE_MAX, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if (n >= SOCK_TRACE_LINE_MAX)
-        n = SOCK_TRACE_LINE_MAX - 1;
-    put_line(line, (size_t)n);
 }

@@ -19,14 +19,6 @@ void trace_to_fd(int fd);
 /* Trace every socket call into q's error stream (tcp-server). */
 void trace_to_log(struct logq *q);
 
-/* One line of narration that is not a call (e.g. the accept queue), in
- * the same place as the trace; nothing when tracing is off. */
-void trace_note(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-
 /* True when trace mode is on. */
 int trace_on(void);
 
