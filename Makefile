@@ -129,7 +129,7 @@ $(B) $(B)/obj $(B)/tobj $(B)/tests:
 # iterative one skips what needs clients at once: it serves one at a
 # time by design).
 MODEL_SUITES = $(B)/tests/test_tcp_server $(B)/tests/test_server_attacks \
-               $(B)/tests/test_trace_mode
+               $(B)/tests/test_trace_mode $(B)/tests/test_local
 MODEL_RUNS = $(foreach m,poll thread fork iterative,$(addprefix $(m):,$(MODEL_SUITES)))
 test: $(TESTS)
 	@sh tests/run-suites.sh $(TESTS) $(MODEL_RUNS)
