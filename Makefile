@@ -59,7 +59,7 @@ TAPP      := $(B)/tobj/libapp-test.a
 
 # Calls the unit tests may fake (tests/mock_syscalls.c).
 WRAPS := socket bind listen accept accept4 connect recv send close getaddrinfo \
-         freeaddrinfo poll getsockopt setsockopt shutdown
+         freeaddrinfo poll getsockopt setsockopt shutdown recvfrom sendto
 WRAP_LDFLAGS := $(foreach w,$(WRAPS),-Wl,--wrap=$(w))
 
 CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)
