@@ -419,38 +419,15 @@ static void trace_shows_af_local(void **state)
 }
 
 /* OpenBSD nc -U and socat against tcp-server -U, and tcp-client -U
- * against nc -lU.  `need` finds a peer on PATH (into full); under
- * CI=true a missing one fails. */
-static void need(const char *cmd, char *full, size_t size)
-{
-    const char *ci = getenv("CI");
-    char sh[128];
-    FILE *f;
-
-    snprintf(sh, sizeof sh, "command -v %s 2>/dev/null", cmd);
-    f = popen(sh, "r");
-    full[0] = '\0';
-    if (f != NULL) {
-        if (fgets(full, (int)size, f) == NULL)
-            full[0] = '\0';
-        pclose(f);
-    }
-    full[strcspn(full, "\n")] = '\0';
-    if (full[0] == '/')
-        return;
-    if (ci != NULL && strcmp(ci, "true") == 0)
-        fail_msg("CI=true and %s is not installed", cmd);
-    print_message("%s not installed\n", cmd);
-    skip();
-}
+ * against nc -lU. */
 
 static void peers_nc_and_socat(void **state)
 {
     char out[256], target[160], nc_path[256], socat_path[256];
 
     (void)state;
-    need("nc", nc_path, sizeof nc_path);
-    need("socat", socat_path, sizeof socat_path);
+    need_tool("nc", nc_path, sizeof nc_path);
+    need_tool("socat", socat_path, sizeof socat_path);
     server_start(&srv, "/dev/null", "-U", path, NULL);
     {
         char *argv[] = { nc_path, "-N", "-U", path, NULL };

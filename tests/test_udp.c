@@ -420,28 +420,6 @@ static void udp_usage_errors(void **state)
 }
 
 /* OpenBSD nc -u and socat as clients; tcp-client -u against nc -lu. */
-static void need(const char *cmd, char *full, size_t size)
-{
-    const char *ci = getenv("CI");
-    char sh[128];
-    FILE *f;
-
-    snprintf(sh, sizeof sh, "command -v %s 2>/dev/null", cmd);
-    f = popen(sh, "r");
-    full[0] = '\0';
-    if (f != NULL) {
-        if (fgets(full, (int)size, f) == NULL)
-            full[0] = '\0';
-        pclose(f);
-    }
-    full[strcspn(full, "\n")] = '\0';
-    if (full[0] == '/')
-        return;
-    if (ci != NULL && strcmp(ci, "true") == 0)
-        fail_msg("CI=true and %s is not installed", cmd);
-    print_message("%s not installed\n", cmd);
-    skip();
-}
 
 static void peers_nc_and_socat(void **state)
 {
@@ -449,8 +427,8 @@ static void peers_nc_and_socat(void **state)
     int port = server_start(&srv, "/dev/null", "-u", NULL);
 
     (void)state;
-    need("nc", nc, sizeof nc);
-    need("socat", socat, sizeof socat);
+    need_tool("nc", nc, sizeof nc);
+    need_tool("socat", socat, sizeof socat);
     snprintf(ps, sizeof ps, "%d", port);
     {
         /* nc -u sends what it reads; -q 1: quit a second after EOF. */

@@ -639,3 +639,26 @@ void expect_clean_close(int fd)
     if (err != 0)
         fail_msg("reset after the server's FIN: %s", strerror(err));
 }
+
+void need_tool(const char *cmd, char *full, size_t size)
+{
+    const char *ci = getenv("CI");
+    char sh[128];
+    FILE *f;
+
+    snprintf(sh, sizeof sh, "command -v %s 2>/dev/null", cmd);
+    f = popen(sh, "r");
+    full[0] = '\0';
+    if (f != NULL) {
+        if (fgets(full, (int)size, f) == NULL)
+            full[0] = '\0';
+        pclose(f);
+    }
+    full[strcspn(full, "\n")] = '\0';
+    if (full[0] == '/')
+        return;
+    if (ci != NULL && strcmp(ci, "true") == 0)
+        fail_msg("CI=true and %s is not installed", cmd);
+    print_message("%s not installed\n", cmd);
+    skip();
+}

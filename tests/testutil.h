@@ -127,6 +127,11 @@ int one_at_a_time(void);
         }                                                                    \
     } while (0)
 
+/* Find the program `cmd` on PATH; its full path goes to full.  When it
+ * is missing the test is skipped, or fails under CI=true (where every
+ * peer must be installed). */
+void need_tool(const char *cmd, char *full, size_t size);
+
 /* Milliseconds on a monotonic clock. */
 long long ms_now(void);
 
