@@ -77,40 +77,42 @@ static int local_text(const struct sockaddr *sa, socklen_t len, char *out,
 {
     const struct sockaddr_un *sun = (const struct sockaddr_un *)sa;
     size_t off = offsetof(struct sockaddr_un, sun_path);
-    size_t n = len > off ? (size_t)len - off : 0, i, k;
+    size_t n = len > off ? (size_t)len - off : 0, i;
     const char *p = sun->sun_path;
     char text[SOCK_ADDR_TEXT_MAX];
     int abstract;
 
     if (n > sizeof sun->sun_path)
         n = sizeof sun->sun_path;
-#ifdef __linux__
-    /* Linux: a NUL, then the name (all NULs is no name at all). */
+    /* Linux's abstract names: a NUL, then the name (all NULs is no name
+     * at all, which is how other systems may show an unnamed socket). */
     abstract = n > 1 && p[0] == '\0';
     for (i = 1; abstract && i < n && p[i] == '\0'; i++)
         ;
     abstract = abstract && i < n;
-#else
-    abstract = 0;
-#endif
     if (n == 0 || (p[0] == '\0' && !abstract)) {
         /* Never bound: Linux gives just the family, others a NUL path. */
         snprintf(text, sizeof text, "unix:(unnamed)");
     } else {
-        k = (size_t)snprintf(text, sizeof text, "unix:%s", abstract ? "@" : "");
+        size_t k = (size_t)snprintf(text, sizeof text, "unix:%s",
+                                    abstract ? "@" : "");
+
         /* A path ends at its NUL; an abstract name is all n bytes. */
         for (i = abstract ? 1 : 0; i < n && (abstract || p[i] != '\0'); i++) {
-            unsigned char c = (unsigned char)p[i];
+            char c = p[i];
 
-            text[k++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+            if ((unsigned char)c < 0x20 || (unsigned char)c >= 0x7f)
+                c = '?';
+            text[k++] = c;
         }
         text[k] = '\0';
     }
-    if (strlen(text) >= size) {
+    n = strlen(text);
+    if (n >= size) {
         errno = ENOSPC;
         return -1;
     }
-    strcpy(out, text);
+    memcpy(out, text, n + 1);
     return 0;
 }
 

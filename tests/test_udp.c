@@ -270,6 +270,21 @@ static void sigterm_tells_peers(void **state)
     close(b);
 }
 
+/* --once: the first peer's session, then exit 0. */
+static void once_serves_one_peer(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-u", "--once", NULL);
+    int a = udp_to(port);
+
+    (void)state;
+    dsend(a, "only\n", 5);
+    expect_dstr(a, "welcome!\n");
+    expect_dstr(a, "only\n");
+    dsend(a, "quit\n", 5);
+    assert_int_equal(proc_wait(&srv, T_MS), 0);
+    close(a);
+}
+
 /* tcp-client -u: lines from stdin as datagrams, every reply shown, and
  * it ends as soon as the replies owed are in, not at the timeout. */
 static void client_exchange(void **state)
@@ -492,6 +507,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(idle_peers_are_forgotten, setup, teardown),
         cmocka_unit_test_setup_teardown(datagram_too_long, setup, teardown),
         cmocka_unit_test_setup_teardown(sigterm_tells_peers, setup, teardown),
+        cmocka_unit_test_setup_teardown(once_serves_one_peer, setup, teardown),
         cmocka_unit_test_setup_teardown(client_exchange, setup, teardown),
         cmocka_unit_test_setup_teardown(client_unreachable, setup, teardown),
         cmocka_unit_test_setup_teardown(client_lost_reply, setup, teardown),
