@@ -176,3 +176,23 @@ int args_number(const char *s, long min, long max, long *out)
     *out = v;
     return 0;
 }
+
+int args_local(const char *v, const char **local, char *err, size_t errsize)
+{
+    if (v[0] == '\0') {
+        snprintf(err, errsize, "option '-U' needs a path");
+        return -1;
+    }
+    *local = v;
+    return 0;
+}
+
+int args_one_kind(const char *local, int udp, char *err, size_t errsize)
+{
+    if (local != NULL && udp) {
+        snprintf(err, errsize, "options '-U' and '-u' cannot be used together "
+                 "(-U is a local stream socket, -u UDP)");
+        return -1;
+    }
+    return 0;
+}

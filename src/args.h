@@ -70,4 +70,16 @@ int args_host(const char *v, char *buf, size_t size, const char **host,
  */
 int args_number(const char *s, long min, long max, long *out);
 
+/*
+ * args_local - -U PATH was given: *local = v, the path (or @name) of a
+ * local socket.  Returns 0, or -1 for an empty one (err says so).
+ */
+int args_local(const char *v, const char **local, char *err, size_t errsize);
+
+/*
+ * args_one_kind - -U and -u choose the socket's family and type; both at
+ * once is a usage error.  Returns 0, or -1 with the reason in err.
+ */
+int args_one_kind(const char *local, int udp, char *err, size_t errsize);
+
 #endif /* ARGS_H */

@@ -66,11 +66,8 @@ enum args_result client_args_parse(int argc, char **argv,
             a->trace = 1;
             break;
         case OPT_LOCAL:
-            if (v[0] == '\0') {
-                snprintf(err, errsize, "option '-U' needs a path");
+            if (args_local(v, &a->local, err, errsize) == -1)
                 return ARGS_USAGE;
-            }
-            a->local = v;
             break;
         case OPT_UDP:
             a->udp = 1;
@@ -98,11 +95,8 @@ enum args_result client_args_parse(int argc, char **argv,
             break;
         }
     }
-    if (a->local != NULL && a->udp) {
-        snprintf(err, errsize, "options '-U' and '-u' cannot be used together "
-                 "(-U is a local stream socket, -u UDP)");
+    if (args_one_kind(a->local, a->udp, err, errsize) == -1)
         return ARGS_USAGE;
-    }
     if (a->local != NULL && (operands > 0 || a->family != 0)) {
         snprintf(err, errsize, "'%s' does not apply with '-U': a local socket "
                  "is named by its path, with no host or port",

@@ -55,11 +55,8 @@ static enum args_result combined_ok(const struct server_args *a,
                                     const char *per_ip, char *err,
                                     size_t errsize)
 {
-    if (a->local != NULL && a->udp) {
-        snprintf(err, errsize, "options '-U' and '-u' cannot be used together "
-                 "(-U is a local stream socket, -u UDP)");
+    if (args_one_kind(a->local, a->udp, err, errsize) == -1)
         return ARGS_USAGE;
-    }
     if (a->local != NULL && (ip_only != NULL || per_ip != NULL)) {
         snprintf(err, errsize, "'%s' does not apply with '-U': a local socket "
                  "is named by its path, with no IP address or port",
@@ -202,11 +199,8 @@ enum args_result server_args_parse(int argc, char **argv,
             break;
         }
         case OPT_LOCAL:
-            if (v[0] == '\0') {
-                snprintf(err, errsize, "option '-U' needs a path");
+            if (args_local(v, &a->local, err, errsize) == -1)
                 return ARGS_USAGE;
-            }
-            a->local = v;
             break;
         case OPT_UDP:
             a->udp = 1;
