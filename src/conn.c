@@ -57,17 +57,10 @@ static void say(struct server *s, const char *what, const struct conn *c)
 static void show_line(struct server *s, const struct conn *c,
                       const char *line, size_t len)
 {
-    size_t plen = strlen(c->peer), n;
-
     if (s->cfg->quiet >= 2)
         return;     /* -q -q: benchmarks do not want the log */
-    if (len > 0 && line[len - 1] == '\n')
-        len--;
-    memcpy(s->shown, c->peer, plen);
-    memcpy(s->shown + plen, ": ", 2);
-    n = plen + 2 + escape_text(s->shown + plen + 2, line, len);
-    s->shown[n++] = '\n';
-    logq_put(s->cfg->log, LOGQ_OUT, s->shown, n);
+    logq_put(s->cfg->log, LOGQ_OUT, s->shown,
+             escape_line(s->shown, c->peer, line, len));
 }
 
 void conn_free(struct server *s, size_t i)
@@ -681,7 +674,7 @@ int server_init(struct server *s, const struct server_config *cfg, int lfd)
     s->next_deadline = CONN_NEVER;
     s->now = sock_clock_ms();
     s->reserve = lfd >= 0 ? open_reserve() : -1;
-    s->shown = malloc(SOCK_ADDR_TEXT_MAX + 2 + ESCAPE_MAX(cfg->max_line) + 1);
+    s->shown = malloc(ESCAPE_LINE_MAX(SOCK_ADDR_TEXT_MAX, cfg->max_line));
     if (s->shown == NULL || (lfd >= 0 && sock_set_nonblock(lfd, 1) == -1))
         return -1;
     return 0;

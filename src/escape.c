@@ -7,6 +7,8 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <string.h>
+
 #include "escape.h"
 
 static int in(unsigned char c, unsigned lo, unsigned hi)
@@ -94,4 +96,17 @@ size_t escape_text(char *out, const char *s, size_t len)
         i++;
     }
     return (size_t)(o - out);
+}
+
+size_t escape_line(char *out, const char *peer, const char *line, size_t len)
+{
+    size_t plen = strlen(peer), n;
+
+    if (len > 0 && line[len - 1] == '\n')
+        len--;
+    memcpy(out, peer, plen);
+    memcpy(out + plen, ": ", 2);
+    n = plen + 2 + escape_text(out + plen + 2, line, len);
+    out[n++] = '\n';
+    return n;
 }

@@ -27,6 +27,21 @@
  */
 size_t escape_text(char *out, const char *s, size_t len);
 
+/* Room escape_line() needs for a peer's name of plen bytes and a line
+ * of len. */
+#define ESCAPE_LINE_MAX(plen, len) ((plen) + 3 + ESCAPE_MAX(len))
+
+/*
+ * escape_line - the server's log line for a line received: "PEER: text\n",
+ * the line's own '\n' dropped and the rest escaped with escape_text().
+ * Every design writes its received lines so.
+ *
+ *   out   room for ESCAPE_LINE_MAX(strlen(peer), len); not NUL-terminated
+ *
+ * Returns how many bytes were written to out.
+ */
+size_t escape_line(char *out, const char *peer, const char *line, size_t len);
+
 /*
  * escape_utf8_len - the length (2 to 4) of the well-formed UTF-8 sequence
  * at s that may be shown as it is, or 0 if there is none (malformed, a C1

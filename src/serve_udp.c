@@ -133,17 +133,10 @@ static void forget(struct udp_server *u, struct peer *p, const char *why)
 static void show_line(struct udp_server *u, const struct peer *p,
                       const char *line, size_t len)
 {
-    size_t plen = strlen(p->text), n;
-
     if (u->cfg->quiet >= 2)
         return;
-    if (len > 0 && line[len - 1] == '\n')
-        len--;
-    memcpy(u->shown, p->text, plen);
-    memcpy(u->shown + plen, ": ", 2);
-    n = plen + 2 + escape_text(u->shown + plen + 2, line, len);
-    u->shown[n++] = '\n';
-    logq_put(u->cfg->log, LOGQ_OUT, u->shown, n);
+    logq_put(u->cfg->log, LOGQ_OUT, u->shown,
+             escape_line(u->shown, p->text, line, len));
 }
 
 /* Room for one more peer in the table: 0, or -1 when it is full
@@ -283,7 +276,7 @@ int server_run_udp(int fd, const struct server_config *cfg,
     u.room = (cfg->max_line < UDP_PAYLOAD_MAX ? cfg->max_line
                                               : UDP_PAYLOAD_MAX) + 1;
     u.buf = malloc(u.room);
-    u.shown = malloc(SOCK_ADDR_TEXT_MAX + 2 + ESCAPE_MAX(u.room) + 1);
+    u.shown = malloc(ESCAPE_LINE_MAX(SOCK_ADDR_TEXT_MAX, u.room));
     if (u.buf == NULL || u.shown == NULL || sock_set_nonblock(fd, 1) == -1) {
         logq_printf(cfg->log, LOGQ_ERR, "tcp-server: %s\n", strerror(errno));
         rc = 1;

@@ -307,6 +307,22 @@ static void utf8_len_four_bytes(void **state)
     assert_int_equal(u8len("\xf0\x9f\x98\x80\x80", 5), 4);
 }
 
+/* The log line every design writes: "PEER: text\n", the line's own
+ * newline dropped, the rest escaped. */
+static void log_line_names_the_peer(void **state)
+{
+    char out[ESCAPE_LINE_MAX(16, 8)];
+    size_t n;
+
+    (void)state;
+    n = escape_line(out, "unix:(unnamed)", "hi\x1b\n", 4);
+    assert_int_equal(n, strlen("unix:(unnamed): hi\\x1b\n"));
+    assert_memory_equal(out, "unix:(unnamed): hi\\x1b\n", n);
+    n = escape_line(out, "1.2.3.4:5", "no nl", 5);
+    assert_memory_equal(out, "1.2.3.4:5: no nl\n", n);
+    assert_int_equal(n, 17);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,6 +341,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(utf8_len_two_bytes, reset, reset),
         cmocka_unit_test_setup_teardown(utf8_len_three_bytes, reset, reset),
         cmocka_unit_test_setup_teardown(utf8_len_four_bytes, reset, reset),
+        cmocka_unit_test_setup_teardown(log_line_names_the_peer, reset, reset),
     };
 
     return cmocka_run_group_tests_name("escape", tests, NULL, NULL);
