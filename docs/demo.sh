@@ -60,4 +60,6 @@ spid=""
 sleep 0.2
 echo "== Both ended: the client after quit, the server (--once) after its one client."
 echo "   Lines marked '>' were typed, '<' came back from the server."
+echo "   The same exchange over a local path or over UDP: tcp-server -U /tmp/x.sock"
+echo "   with tcp-client -U /tmp/x.sock, or tcp-server -u with tcp-client -u."
 exit $status
