@@ -7,8 +7,6 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include <string.h>
-
 #include "escape.h"
 
 static int in(unsigned char c, unsigned lo, unsigned hi)
@@ -100,13 +98,15 @@ size_t escape_text(char *out, const char *s, size_t len)
 
 size_t escape_line(char *out, const char *peer, const char *line, size_t len)
 {
-    size_t plen = strlen(peer), n;
+    size_t n = 0;
 
     if (len > 0 && line[len - 1] == '\n')
         len--;
-    memcpy(out, peer, plen);
-    memcpy(out + plen, ": ", 2);
-    n = plen + 2 + escape_text(out + plen + 2, line, len);
+    while (*peer != '\0')
+        out[n++] = *peer++;
+    out[n++] = ':';
+    out[n++] = ' ';
+    n += escape_text(out + n, line, len);
     out[n++] = '\n';
     return n;
 }
