@@ -171,6 +171,11 @@ static struct peer *new_peer(struct udp_server *u,
 
         busy.addr = *ss;
         busy.len = len;
+        if (!u->cfg->quiet &&
+            sock_addr_text((const struct sockaddr *)ss, len, busy.text,
+                           sizeof busy.text) == 0)
+            logq_printf(u->cfg->log, LOGQ_ERR, "turned away %s (server busy)\n",
+                        busy.text);
         (void)respond(u, &busy, SESSION_FULL, NULL, 0);
         return NULL;
     }

@@ -196,6 +196,14 @@ static void busy_when_the_table_is_full(void **state)
     dsend(b, "second\n", 7);
     expect_dstr(b, "error: server busy\n");
     expect_nothing(b);
+    {
+        char err[2048], me[SOCK_ADDR_TEXT_MAX], want[SOCK_ADDR_TEXT_MAX + 40];
+
+        local_name(b, me, sizeof me);
+        snprintf(want, sizeof want, "turned away %s (server busy)\n", me);
+        read_until(srv.err, err, sizeof err, want, T_MS);
+        assert_non_null(strstr(err, want));
+    }
     dsend(a, "still\n", 6);
     expect_dstr(a, "still\n");
     dsend(a, "quit\n", 5);
