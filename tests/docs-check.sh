@@ -480,6 +480,7 @@ scene_local() {
     wait_for 1 "listening on "
     say 1 '^\'
     kill -QUIT "${PID[1]}"
+    wait "${PID[1]}" 2>/dev/null   # reaped here, so bash says nothing of the signal
     ended 1
     run 2 "ls -l lesson.sock"
     run 2 "./build/tcp-client -U lesson.sock"
