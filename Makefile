@@ -23,7 +23,7 @@ B := build
 
 LIB_SRCS  := src/sock_calls.c src/sock_addr.c src/sock_open.c src/sock_io.c \
              src/sock_trace.c src/sock_trace_format.c src/sock_state.c \
-             src/sock_err.c src/sock_clock.c
+             src/sock_err.c src/sock_clock.c src/sock_local.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
 LIB       := $(B)/libsock.a
 
@@ -34,7 +34,7 @@ APP_SRCS  := src/session.c src/escape.c src/args.c src/server_args.c \
              src/std_fds.c src/logq.c src/fd_io.c src/trace_out.c \
              src/server_hold.c src/conn.c src/serve_poll.c src/serve_epoll.c \
              src/serve_iterative.c src/serve_fork.c src/serve_thread.c \
-             src/stop_signal.c
+             src/stop_signal.c src/serve_udp.c src/client_udp.c
 APP_OBJS  := $(APP_SRCS:src/%.c=$(B)/obj/%.o)
 SERVER_OBJS := $(B)/obj/tcp-server.o $(B)/obj/server_args.o \
                $(B)/obj/conn.o $(B)/obj/serve_poll.o $(B)/obj/serve_epoll.o \
@@ -42,9 +42,11 @@ SERVER_OBJS := $(B)/obj/tcp-server.o $(B)/obj/server_args.o \
                $(B)/obj/serve_thread.o $(B)/obj/stop_signal.o \
                $(B)/obj/session.o $(B)/obj/escape.o \
                $(B)/obj/args.o $(B)/obj/std_fds.o $(B)/obj/logq.o \
-               $(B)/obj/fd_io.o $(B)/obj/trace_out.o $(B)/obj/server_hold.o
+               $(B)/obj/fd_io.o $(B)/obj/trace_out.o $(B)/obj/server_hold.o \
+               $(B)/obj/serve_udp.o
 CLIENT_OBJS := $(B)/obj/tcp-client.o $(B)/obj/client_args.o \
-               $(B)/obj/client_loop.o $(B)/obj/session.o $(B)/obj/args.o \
+               $(B)/obj/client_loop.o $(B)/obj/client_udp.o \
+               $(B)/obj/session.o $(B)/obj/args.o \
                $(B)/obj/std_fds.o $(B)/obj/fd_io.o $(B)/obj/trace_out.o \
                $(B)/obj/logq.o
 PROGRAMS  := $(B)/tcp-server $(B)/tcp-client

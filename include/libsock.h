@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <netdb.h>
 
 #ifdef __cplusplus
@@ -361,15 +362,20 @@ void sock_line_reader_init(struct sock_line_reader *lr, char *buf, size_t cap);
 ssize_t sock_read_line(int fd, struct sock_line_reader *lr, const char **line,
                        size_t *len);
 
-/* Room for any address sock_addr_text() writes, NUL included. */
-#define SOCK_ADDR_TEXT_MAX 72
+/* Room for any address sock_addr_text() writes, NUL included: the
+ * longest is a local path ("unix:" and 107 bytes). */
+#define SOCK_ADDR_TEXT_MAX 128
 
 /*
  * sock_addr_text - write an address as text the way users type it:
  * "1.2.3.4:80", "[::1]:80", "[fe80::1%eth0]:80".  An IPv4-mapped IPv6
  * address (a v4 client of a dual-stack server) is shown as plain IPv4.
+ * A local (AF_LOCAL) address is "unix:/path", "unix:@name" for a Linux
+ * abstract name, or "unix:(unnamed)" for a socket that never bound a
+ * name (what a connecting client usually is); bytes of a path that are
+ * not printable show as '?', so a name cannot drive a terminal.
  *
- *   sa    the address (AF_INET or AF_INET6)
+ *   sa    the address (AF_INET, AF_INET6 or AF_LOCAL)
  *   len   its size
  *   out   where to write, NUL-terminated
  *   size  room in out; SOCK_ADDR_TEXT_MAX is always enough
@@ -391,6 +397,158 @@ int sock_addr_text(const struct sockaddr *sa, socklen_t len, char *out,
  * Returns 0, or -1 with errno set.
  */
 int sock_set_nonblock(int fd, int on);
+
+/* ------------------------------------------------------------------ */
+/* The article's other families and types: AF_LOCAL and UDP            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A local (Unix-domain, AF_LOCAL) socket is named by a path on this host
+ * instead of an IP address and a port: a file of type socket appears
+ * there when the server binds, and clients connect by that path.  No
+ * packet ever leaves the kernel: there is no TCP/IP under it, so no
+ * handshake, no acknowledgements and no TCP state, but a SOCK_STREAM
+ * local socket is the same byte stream with the same eight calls.  On
+ * Linux a name that starts with '@' is "abstract": it lives in the
+ * kernel only, with no file, and vanishes with the socket.
+ */
+
+/* The longest local name: sun_path less its NUL (107 bytes on Linux). */
+#define SOCK_LOCAL_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+
+/*
+ * sock_local_addr - build the address for a local name.
+ *
+ *   name  "/run/x.sock", "x.sock" (relative to the working directory), or
+ *         "@name" for a Linux abstract name
+ *   sun   receives the address
+ *   len   receives its size, to pass to bind or connect
+ *
+ * Returns 0, or -1 with errno: ENAMETOOLONG when the name does not fit
+ * sun_path (SOCK_LOCAL_PATH_MAX bytes), EINVAL for an empty name.
+ */
+int sock_local_addr(const char *name, struct sockaddr_un *sun,
+                    socklen_t *len);
+
+/*
+ * sock_listen_local - the server's opening sequence for a local stream
+ * socket: socket(AF_LOCAL, SOCK_STREAM, 0), bind to the name, listen.
+ *
+ *   name     as for sock_local_addr()
+ *   backlog  passed to listen()
+ *   why      optional; e.g. "bind unix:/tmp/x.sock: Address already in
+ *            use: a server is listening there"
+ *
+ * A socket file outlives the server that bound it (only unlink removes
+ * it), so bind finds the name taken (EADDRINUSE) after a server died
+ * without cleaning up.  Then a connect tells the two cases apart: refused
+ * means nobody listens, the file is stale and is replaced; accepted means
+ * a server is there and we fail with EADDRINUSE.  A file at the path that
+ * is not a socket is never removed.  The socket is close-on-exec and
+ * blocking.
+ *
+ * Returns the listening descriptor, or -1 with errno set and no
+ * descriptor left open.  Removing the file when the server exits is the
+ * caller's (see sock_local_unlink()).
+ */
+int sock_listen_local(const char *name, int backlog, struct sock_err *why);
+
+/*
+ * sock_local_unlink - remove the socket file a server bound at name, if it
+ * is still the one it bound: a socket whose device and inode match
+ * (`dev`, `ino` as stat() gave them just after bind).  A file that
+ * another server has put there since is left alone.  Abstract names
+ * have no file: nothing to do.
+ *
+ * Returns 0 when the file was removed or there was none to remove, -1
+ * with errno set otherwise (EEXIST: the path is no longer ours).
+ */
+int sock_local_unlink(const char *name, unsigned long long dev,
+                      unsigned long long ino);
+
+/*
+ * sock_connect_local - the client's opening sequence for a local stream
+ * socket: socket(AF_LOCAL, SOCK_STREAM, 0) and connect to the name.
+ *
+ *   name        as for sock_local_addr()
+ *   timeout_ms  how long connect may wait while the server's accept
+ *               queue is full; negative waits as long as the kernel does
+ *   why         optional; e.g. "connect unix:/tmp/x.sock: No such file
+ *               or directory", or "... Connection refused" for a stale
+ *               socket file nobody listens on
+ *
+ * No handshake: connect joins the two sockets at once, or waits for room
+ * in the accept queue (ETIMEDOUT after timeout_ms).  Returns the connected
+ * descriptor (blocking, close-on-exec), or -1 with errno set.
+ */
+int sock_connect_local(const char *name, int timeout_ms,
+                       struct sock_err *why);
+
+/*
+ * UDP (SOCK_DGRAM in AF_INET/AF_INET6) is the other type of the article's
+ * socket(): datagrams instead of a stream.  Of the eight calls only
+ * socket, bind and close mean the same.  There is no listen and no
+ * accept: one socket receives every peer's datagrams, each with its
+ * sender's address (recvfrom), and answers by naming the peer (sendto).
+ * connect() sends nothing: it only fixes the peer, so that read and write
+ * work, only that peer's datagrams arrive, and an ICMP "port unreachable"
+ * comes back as ECONNREFUSED on a later call.  Each read returns one
+ * whole datagram (the rest of a longer one is lost); nothing is
+ * acknowledged, retransmitted or kept in order.
+ */
+
+/*
+ * sock_udp_open - a UDP socket bound to host and port, as a server wants
+ * it: socket(family, SOCK_DGRAM, IPPROTO_UDP) then bind.  host NULL binds
+ * every interface, dual stack as sock_listen_on() does; the other
+ * parameters and the result are as there, without backlog.
+ */
+int sock_udp_open(const char *host, const char *port, int family,
+                  struct sock_err *why);
+
+/*
+ * sock_udp_connect - a UDP socket whose peer is fixed to host and port:
+ * socket then connect to the first address the name resolves to (a
+ * connect that sends nothing cannot tell which address answers).
+ * Returns the descriptor (blocking, close-on-exec), or -1 with errno set.
+ */
+int sock_udp_connect(const char *host, const char *port, int family,
+                     struct sock_err *why);
+
+/*
+ * sock_recvfrom - receive one datagram and learn who sent it.
+ *
+ *   fd       a UDP socket
+ *   buf      where to put the datagram's bytes
+ *   count    room in buf; the part of a longer datagram that does not fit
+ *            is lost, so give one byte more than the longest datagram
+ *            wanted to tell "too long" apart
+ *   addr     receives the sender's address (may be NULL)
+ *   addrlen  in: the size of *addr; out: the size stored
+ *
+ * Returns the number of bytes stored (0 for an empty datagram: not an
+ * end of file, UDP has none), or -1 with errno set (EAGAIN on a
+ * non-blocking socket with nothing queued).  Retries by itself on EINTR.
+ * See recvfrom(2).
+ */
+ssize_t sock_recvfrom(int fd, void *buf, size_t count, struct sockaddr *addr,
+                      socklen_t *addrlen);
+
+/*
+ * sock_sendto - send one datagram to the peer named by addr.
+ *
+ *   fd       a UDP socket
+ *   buf      the datagram's bytes, all sent in one datagram or none
+ *   count    how many
+ *   addr     the peer's address (IP and port)
+ *   addrlen  its size
+ *
+ * Returns count, or -1 with errno set (EMSGSIZE: too big for one
+ * datagram; EAGAIN: the socket buffer is full and fd non-blocking).  No
+ * SIGPIPE.  Retries by itself on EINTR.  See sendto(2).
+ */
+ssize_t sock_sendto(int fd, const void *buf, size_t count,
+                    const struct sockaddr *addr, socklen_t addrlen);
 
 /* ------------------------------------------------------------------ */
 /* The trace seam (SPEC section 6)                                     */

@@ -10,13 +10,16 @@
 #include "args.h"
 #include "client_args.h"
 
-enum { OPT_4 = 1, OPT_6, OPT_TIMEOUT, OPT_TRACE, OPT_HELP, OPT_VERSION };
+enum { OPT_4 = 1, OPT_6, OPT_TIMEOUT, OPT_TRACE, OPT_LOCAL, OPT_UDP,
+       OPT_HELP, OPT_VERSION };
 
 static const struct args_opt options[] = {
     { NULL, '4', 0, OPT_4 },
     { NULL, '6', 0, OPT_6 },
     { "timeout", 0, 1, OPT_TIMEOUT },
     { "trace", 't', 0, OPT_TRACE },
+    { NULL, 'U', 1, OPT_LOCAL },
+    { NULL, 'u', 0, OPT_UDP },
     { "help", 'h', 0, OPT_HELP },
     { "version", 'V', 0, OPT_VERSION },
     { NULL, 0, 0, 0 },
@@ -36,6 +39,8 @@ enum args_result client_args_parse(int argc, char **argv,
     a->port = CLIENT_DEFAULT_PORT;
     a->timeout_s = CLIENT_DEFAULT_TIMEOUT;
     a->trace = 0;
+    a->local = NULL;
+    a->udp = 0;
 
     args_init(&it, argc, argv);
     while ((id = args_next(&it, options, &v, err, errsize)) != ARGS_END) {
@@ -60,6 +65,16 @@ enum args_result client_args_parse(int argc, char **argv,
         case OPT_TRACE:
             a->trace = 1;
             break;
+        case OPT_LOCAL:
+            if (v[0] == '\0') {
+                snprintf(err, errsize, "option '-U' needs a path");
+                return ARGS_USAGE;
+            }
+            a->local = v;
+            break;
+        case OPT_UDP:
+            a->udp = 1;
+            break;
         case OPT_HELP:
             return ARGS_HELP;
         case OPT_VERSION:
@@ -83,11 +98,26 @@ enum args_result client_args_parse(int argc, char **argv,
             break;
         }
     }
+    if (a->local != NULL && a->udp) {
+        snprintf(err, errsize, "options '-U' and '-u' cannot be used together "
+                 "(-U is a local stream socket, -u UDP)");
+        return ARGS_USAGE;
+    }
+    if (a->local != NULL && (operands > 0 || a->family != 0)) {
+        snprintf(err, errsize, "'%s' does not apply with '-U': a local socket "
+                 "is named by its path, with no host or port",
+                 operands > 0 ? "HOST" : a->family == AF_INET ? "-4" : "-6");
+        return ARGS_USAGE;
+    }
     return ARGS_RUN;
 }
 
 void client_server_name(const struct client_args *a, char *out, size_t size)
 {
+    if (a->local != NULL) {
+        snprintf(out, size, "unix:%s", a->local);
+        return;
+    }
     snprintf(out, size, strchr(a->host, ':') != NULL ? "[%s]:%s" : "%s:%s",
              a->host, a->port);
 }

@@ -21,13 +21,16 @@ struct client_args {
     const char *port;    /* "8080" unless given */
     int timeout_s;       /* --timeout: seconds per address, 0 = kernel's */
     int trace;           /* -t: narrate every socket call on stderr */
+    const char *local;   /* -U PATH: an AF_LOCAL stream socket, or NULL */
+    int udp;             /* -u: the exchange over UDP datagrams */
 };
 
 enum args_result client_args_parse(int argc, char **argv,
                                    struct client_args *a, char *err,
                                    size_t errsize);
 
-/* The server as the user named it: "HOST:PORT", "[IPv6]:PORT". */
+/* The server as the user named it: "HOST:PORT", "[IPv6]:PORT",
+ * "unix:PATH". */
 void client_server_name(const struct client_args *a, char *out, size_t size);
 
 /*

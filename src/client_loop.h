@@ -20,4 +20,15 @@
  */
 int client_run(int fd, int in, int out, const char *server, FILE *log);
 
+/*
+ * client_run_udp - the same for a connected UDP socket fd (client_udp.c):
+ * each input line is sent as one datagram, each datagram received is
+ * written to `out`.  After quit or the end of input it waits for the
+ * replies still owed, at most linger_ms (negative: as long as it takes).
+ * fd is closed.  Returns 0, or 1 on an error or replies lost (reported on
+ * log; ECONNREFUSED: nothing receives on the server's port).
+ */
+int client_run_udp(int fd, int in, int out, const char *server, FILE *log,
+                   int linger_ms);
+
 #endif /* CLIENT_LOOP_H */

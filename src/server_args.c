@@ -23,7 +23,7 @@ const char *server_model_name(int model)
 
 enum { OPT_4 = 1, OPT_6, OPT_BIND, OPT_ONCE, OPT_QUIET, OPT_MAX_LINE,
        OPT_MAX_CLIENTS, OPT_MAX_PER_IP, OPT_IDLE, OPT_BACKLOG, OPT_NO_ACCEPT,
-       OPT_TRACE, OPT_MODEL, OPT_HELP, OPT_VERSION };
+       OPT_TRACE, OPT_MODEL, OPT_LOCAL, OPT_UDP, OPT_HELP, OPT_VERSION };
 
 static const struct args_opt options[] = {
     { NULL, '4', 0, OPT_4 },
@@ -39,10 +39,41 @@ static const struct args_opt options[] = {
     { "no-accept", 0, 0, OPT_NO_ACCEPT },
     { "trace", 't', 0, OPT_TRACE },
     { "model", 0, 1, OPT_MODEL },
+    { NULL, 'U', 1, OPT_LOCAL },
+    { NULL, 'u', 0, OPT_UDP },
     { "help", 'h', 0, OPT_HELP },
     { "version", 'V', 0, OPT_VERSION },
     { NULL, 0, 0, 0 },
 };
+
+/* -U names a path, not an IP and a port; -u has neither listen nor
+ * accept, and one design.  Options that then mean nothing are refused
+ * rather than ignored. */
+static enum args_result combined_ok(const struct server_args *a,
+                                    const char *ip_only,
+                                    const char *stream_only,
+                                    const char *per_ip, char *err,
+                                    size_t errsize)
+{
+    if (a->local != NULL && a->udp) {
+        snprintf(err, errsize, "options '-U' and '-u' cannot be used together "
+                 "(-U is a local stream socket, -u UDP)");
+        return ARGS_USAGE;
+    }
+    if (a->local != NULL && (ip_only != NULL || per_ip != NULL)) {
+        snprintf(err, errsize, "'%s' does not apply with '-U': a local socket "
+                 "is named by its path, with no IP address or port",
+                 ip_only != NULL ? ip_only : per_ip);
+        return ARGS_USAGE;
+    }
+    if (a->udp && (stream_only != NULL || per_ip != NULL)) {
+        snprintf(err, errsize, "'%s' does not apply with '-u': UDP has no "
+                 "listen, no accept and one design",
+                 stream_only != NULL ? stream_only : per_ip);
+        return ARGS_USAGE;
+    }
+    return ARGS_RUN;
+}
 
 enum args_result server_args_parse(int argc, char **argv,
                                    struct server_args *a, char *err,
@@ -52,6 +83,8 @@ enum args_result server_args_parse(int argc, char **argv,
     const char *v;
     long n;
     int id, ports = 0;
+    /* Options given, for those that -U or -u makes meaningless. */
+    const char *ip_only = NULL, *stream_only = NULL, *per_ip = NULL;
 
     a->family = 0;   /* AF_UNSPEC */
     a->bind = NULL;
@@ -67,6 +100,8 @@ enum args_result server_args_parse(int argc, char **argv,
     a->no_accept = 0;
     a->trace = 0;
     a->model = SERVER_DEFAULT_MODEL;
+    a->local = NULL;
+    a->udp = 0;
 
     args_init(&it, argc, argv);
     while ((id = args_next(&it, options, &v, err, errsize)) != ARGS_END) {
@@ -78,8 +113,10 @@ enum args_result server_args_parse(int argc, char **argv,
             if (args_family(&a->family, id == OPT_4 ? AF_INET : AF_INET6,
                             err, errsize) == -1)
                 return ARGS_USAGE;
+            ip_only = id == OPT_4 ? "-4" : "-6";
             break;
         case OPT_BIND:
+            ip_only = "-b";
             if (v[0] == '\0') {
                 snprintf(err, errsize, "option '-b' needs an address");
                 return ARGS_USAGE;
@@ -121,6 +158,7 @@ enum args_result server_args_parse(int argc, char **argv,
                 return ARGS_USAGE;
             }
             a->max_per_ip = (size_t)n;
+            per_ip = "--max-per-ip";
             break;
         case OPT_IDLE:
             /* A day at most: longer is "never", which 0 already says. */
@@ -140,9 +178,11 @@ enum args_result server_args_parse(int argc, char **argv,
                 return ARGS_USAGE;
             }
             a->backlog = (int)n;
+            stream_only = "--backlog";
             break;
         case OPT_NO_ACCEPT:
             a->no_accept = 1;
+            stream_only = "--no-accept";
             break;
         case OPT_TRACE:
             a->trace = 1;
@@ -158,8 +198,19 @@ enum args_result server_args_parse(int argc, char **argv,
                 return ARGS_USAGE;
             }
             a->model = m;
+            stream_only = "--model";
             break;
         }
+        case OPT_LOCAL:
+            if (v[0] == '\0') {
+                snprintf(err, errsize, "option '-U' needs a path");
+                return ARGS_USAGE;
+            }
+            a->local = v;
+            break;
+        case OPT_UDP:
+            a->udp = 1;
+            break;
         case OPT_HELP:
             return ARGS_HELP;
         case OPT_VERSION:
@@ -174,8 +225,9 @@ enum args_result server_args_parse(int argc, char **argv,
                 return ARGS_USAGE;
             }
             a->port = v;
+            ip_only = "PORT";
             break;
         }
     }
-    return ARGS_RUN;
+    return combined_ok(a, ip_only, stream_only, per_ip, err, errsize);
 }

@@ -31,6 +31,8 @@ struct server_args {
     int no_accept;       /* --no-accept: listen, never accept (a lesson) */
     int trace;           /* -t: narrate every socket call on stderr */
     int model;           /* --model: enum server_model (server_loop.h) */
+    const char *local;   /* -U PATH: an AF_LOCAL stream socket, or NULL */
+    int udp;             /* -u: the exchange over UDP datagrams */
 };
 
 /*

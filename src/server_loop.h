@@ -73,6 +73,15 @@ int server_run_epoll(int lfd, const struct server_config *cfg,
                      const volatile sig_atomic_t *stop);
 
 /*
+ * server_run_udp - tcp-server -u: the exchange over the bound UDP socket
+ * fd, one datagram per line, peers kept in a table bounded by
+ * max_clients and forgotten after quit or idle_ms (serve_udp.c).  Stops
+ * as the designs do, telling every peer; fd is closed.
+ */
+int server_run_udp(int fd, const struct server_config *cfg,
+                   const volatile sig_atomic_t *stop);
+
+/*
  * serve_one - serve the one connected client fd (its address sa) with
  * the shared state machine until its session and goodbye are over, or
  * the stop is; fd is closed.  What the iterative, fork and thread designs

@@ -1,11 +1,12 @@
 /*
  * sock_addr.c - naming a process on the network: from a host and port the
  * user typed to socket addresses (resolve), and from a socket address back
- * to "IP:PORT" text (format).
+ * to "IP:PORT" or "unix:PATH" text (format).
  *
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -31,12 +32,19 @@ static int gai_errno(int gai, int sys_errno)
 struct addrinfo *sock_resolve(const char *host, const char *port, int family,
                               int flags, struct sock_err *why)
 {
+    return sock_resolve_type(host, port, family, SOCK_STREAM, flags, why);
+}
+
+struct addrinfo *sock_resolve_type(const char *host, const char *port,
+                                   int family, int socktype, int flags,
+                                   struct sock_err *why)
+{
     struct addrinfo hints, *list = NULL;
     int gai, err;
 
     memset(&hints, 0, sizeof hints);
     hints.ai_family = family;
-    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_socktype = socktype;
     hints.ai_flags = flags;
 
     gai = getaddrinfo(host, port, &hints, &list);
@@ -61,6 +69,49 @@ struct addrinfo *sock_resolve(const char *host, const char *port, int family,
     }
     errno = err;
     return NULL;
+}
+
+/* "unix:/path", "unix:@name", "unix:(unnamed)": a local address. */
+static int local_text(const struct sockaddr *sa, socklen_t len, char *out,
+                      size_t size)
+{
+    const struct sockaddr_un *sun = (const struct sockaddr_un *)sa;
+    size_t off = offsetof(struct sockaddr_un, sun_path);
+    size_t n = len > off ? (size_t)len - off : 0, i, k;
+    const char *p = sun->sun_path;
+    char text[SOCK_ADDR_TEXT_MAX];
+    int abstract;
+
+    if (n > sizeof sun->sun_path)
+        n = sizeof sun->sun_path;
+#ifdef __linux__
+    /* Linux: a NUL, then the name (all NULs is no name at all). */
+    abstract = n > 1 && p[0] == '\0';
+    for (i = 1; abstract && i < n && p[i] == '\0'; i++)
+        ;
+    abstract = abstract && i < n;
+#else
+    abstract = 0;
+#endif
+    if (n == 0 || (p[0] == '\0' && !abstract)) {
+        /* Never bound: Linux gives just the family, others a NUL path. */
+        snprintf(text, sizeof text, "unix:(unnamed)");
+    } else {
+        k = (size_t)snprintf(text, sizeof text, "unix:%s", abstract ? "@" : "");
+        /* A path ends at its NUL; an abstract name is all n bytes. */
+        for (i = abstract ? 1 : 0; i < n && (abstract || p[i] != '\0'); i++) {
+            unsigned char c = (unsigned char)p[i];
+
+            text[k++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+        }
+        text[k] = '\0';
+    }
+    if (strlen(text) >= size) {
+        errno = ENOSPC;
+        return -1;
+    }
+    strcpy(out, text);
+    return 0;
 }
 
 int sock_addr_text(const struct sockaddr *sa, socklen_t len, char *out,
@@ -98,6 +149,8 @@ int sock_addr_text(const struct sockaddr *sa, socklen_t len, char *out,
             errno = EINVAL;
             return -1;
         }
+    } else if (sa->sa_family == AF_UNIX) {
+        return local_text(sa, len, out, size);
     } else {
         errno = EAFNOSUPPORT;
         return -1;

@@ -1,7 +1,8 @@
 /*
  * sock_calls.c - the article's eight calls, one thin wrapper each, in the
  * article's order: socket, bind, listen, accept, connect, read, write,
- * close; and shutdown, the half of close the article leaves out.  Each
+ * close; shutdown, the half of close the article leaves out; and UDP's
+ * recvfrom and sendto.  Each
  * adds only what every caller would otherwise repeat (the
  * EINTR policy, no SIGPIPE) and reports itself to the trace seam.
  *
@@ -179,4 +180,52 @@ int sock_close(int fd)
         sock_trace_emit("close", NULL, fd, NULL, 0, r, errno, NULL, 0, "%s",
                         "");
     return r;
+}
+
+/* UDP's pair, which the eight calls do not cover: a datagram in, with
+ * who sent it; a datagram out, to whom it names. */
+ssize_t sock_recvfrom(int fd, void *buf, size_t count, struct sockaddr *addr,
+                      socklen_t *addrlen)
+{
+    ssize_t n;
+
+    for (;;) {
+        n = recvfrom(fd, buf, count, 0, addr, addrlen);
+        if (n != -1 || errno != EINTR)
+            break;
+        if (SOCK_TRACING())
+            sock_trace_emit("recvfrom", NULL, fd, NULL, 0, n, errno, NULL, 0,
+                            "%zu", count);
+    }
+    if (SOCK_TRACING())
+        sock_trace_emit("recvfrom", NULL, fd, n > 0 ? buf : NULL,
+                        n > 0 ? (size_t)n : 0, (long)n, errno,
+                        n >= 0 ? addr : NULL,
+                        n >= 0 && addrlen != NULL ? *addrlen : 0, "%zu",
+                        count);
+    return n;
+}
+
+ssize_t sock_sendto(int fd, const void *buf, size_t count,
+                    const struct sockaddr *addr, socklen_t addrlen)
+{
+    ssize_t n;
+#ifdef MSG_NOSIGNAL
+    const int flags = MSG_NOSIGNAL;
+#else
+    const int flags = 0;
+#endif
+
+    for (;;) {
+        n = sendto(fd, buf, count, flags, addr, addrlen);
+        if (n != -1 || errno != EINTR)
+            break;
+        if (SOCK_TRACING())
+            sock_trace_emit("sendto", NULL, fd, buf, count, n, errno, addr,
+                            addrlen, "%zu", count);
+    }
+    if (SOCK_TRACING())
+        sock_trace_emit("sendto", NULL, fd, buf, count, (long)n, errno, addr,
+                        addrlen, "%zu", count);
+    return n;
 }

@@ -29,6 +29,12 @@ void sock_trace_emit(const char *call, const char *sys, int fd,
 #endif
     ;
 
+/* sock_resolve() for a socket type of the caller's choice: SOCK_STREAM
+ * (TCP) or SOCK_DGRAM (UDP). */
+struct addrinfo *sock_resolve_type(const char *host, const char *port,
+                                   int family, int socktype, int flags,
+                                   struct sock_err *why);
+
 /* Names for the numbers the article's calls take, for traces and messages. */
 const char *sock_family_name(int domain);
 const char *sock_type_name(int type);

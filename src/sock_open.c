@@ -64,18 +64,24 @@ static void close_keep_errno(int fd)
     errno = err;
 }
 
-/* socket - setsockopt - bind - listen for one address; -1 leaves none open. */
-static int listen_one(const struct addrinfo *ai, int v6only, int backlog,
-                      struct sock_err *why)
+/*
+ * socket - setsockopt - bind - listen for one address; -1 leaves none
+ * open.  A SOCK_DGRAM address (UDP) stops after bind: no listen, and no
+ * SO_REUSEADDR, which for UDP would let a second server share the port.
+ */
+static int bind_one(const struct addrinfo *ai, int v6only, int backlog,
+                    struct sock_err *why)
 {
     const int on = 1;
+    int stream = ai->ai_socktype == SOCK_STREAM;
     int fd = open_socket(ai);
 
     if (fd == -1) {
         sock_err_addr(why, "socket", ai->ai_addr, ai->ai_addrlen, errno);
         return -1;
     }
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1) {
+    if (stream &&
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1) {
         sock_err_addr(why, "setsockopt SO_REUSEADDR", ai->ai_addr,
                       ai->ai_addrlen, errno);
         goto fail;
@@ -87,7 +93,7 @@ static int listen_one(const struct addrinfo *ai, int v6only, int backlog,
                       ai->ai_addrlen, errno);
         goto fail;
     }
-    if (oob_inline(fd) == -1) {
+    if (stream && oob_inline(fd) == -1) {
         sock_err_addr(why, "setsockopt SO_OOBINLINE", ai->ai_addr,
                       ai->ai_addrlen, errno);
         goto fail;
@@ -96,7 +102,7 @@ static int listen_one(const struct addrinfo *ai, int v6only, int backlog,
         sock_err_addr(why, "bind", ai->ai_addr, ai->ai_addrlen, errno);
         goto fail;
     }
-    if (sock_listen(fd, backlog) == -1) {
+    if (stream && sock_listen(fd, backlog) == -1) {
         sock_err_addr(why, "listen", ai->ai_addr, ai->ai_addrlen, errno);
         goto fail;
     }
@@ -113,8 +119,10 @@ static int no_ipv6(int err)
            err == EADDRNOTAVAIL;
 }
 
-int sock_listen_on(const char *host, const char *port, int family, int backlog,
-                   struct sock_err *why)
+/* sock_listen_on() and sock_udp_open(): a socket of `socktype` bound to
+ * host and port, listening when it is a stream. */
+static int open_bound(const char *host, const char *port, int family,
+                      int socktype, int backlog, struct sock_err *why)
 {
     struct addrinfo *list, *ai;
     int fd = -1;
@@ -123,12 +131,12 @@ int sock_listen_on(const char *host, const char *port, int family, int backlog,
 
     if (host == NULL && family == AF_UNSPEC) {
         /* Dual stack: "::" first, then "0.0.0.0" if IPv6 is absent. */
-        list = sock_resolve("::", port, AF_INET6,
-                            AI_PASSIVE | AI_NUMERICHOST, why);
+        list = sock_resolve_type("::", port, AF_INET6, socktype,
+                                 AI_PASSIVE | AI_NUMERICHOST, why);
         if (list != NULL) {
             int err;
 
-            fd = listen_one(list, 0, backlog, why);
+            fd = bind_one(list, 0, backlog, why);
             err = errno;
             freeaddrinfo(list);
             errno = err;
@@ -140,11 +148,11 @@ int sock_listen_on(const char *host, const char *port, int family, int backlog,
     if (host == NULL)
         host = family == AF_INET ? "0.0.0.0" : "::";
 
-    list = sock_resolve(host, port, family, AI_PASSIVE, why);
+    list = sock_resolve_type(host, port, family, socktype, AI_PASSIVE, why);
     if (list == NULL)
         return -1;
     for (ai = list; ai != NULL; ai = ai->ai_next) {
-        fd = listen_one(ai, v6only, backlog, why);
+        fd = bind_one(ai, v6only, backlog, why);
         if (fd >= 0)
             break;
     }
@@ -155,6 +163,43 @@ int sock_listen_on(const char *host, const char *port, int family, int backlog,
         return -1;
     }
     freeaddrinfo(list);
+    return fd;
+}
+
+int sock_listen_on(const char *host, const char *port, int family, int backlog,
+                   struct sock_err *why)
+{
+    return open_bound(host, port, family, SOCK_STREAM, backlog, why);
+}
+
+int sock_udp_open(const char *host, const char *port, int family,
+                  struct sock_err *why)
+{
+    return open_bound(host, port, family, SOCK_DGRAM, 0, why);
+}
+
+int sock_udp_connect(const char *host, const char *port, int family,
+                     struct sock_err *why)
+{
+    struct addrinfo *list;
+    int fd;
+
+    list = sock_resolve_type(host, port, family, SOCK_DGRAM, 0, why);
+    if (list == NULL)
+        return -1;
+    fd = open_socket(list);
+    if (fd == -1) {
+        sock_err_addr(why, "socket", list->ai_addr, list->ai_addrlen, errno);
+    } else if (sock_connect(fd, list->ai_addr, list->ai_addrlen) == -1) {
+        sock_err_addr(why, "connect", list->ai_addr, list->ai_addrlen, errno);
+        close_keep_errno(fd);
+        fd = -1;
+    }
+    {
+        int err = errno;
+        freeaddrinfo(list);
+        errno = err;
+    }
     return fd;
 }
 

@@ -76,6 +76,9 @@ static const char *errno_name(int err)
     case ENOMEM:          return "ENOMEM";
     case EFAULT:          return "EFAULT";
     case EIO:             return "EIO";
+    case ENOENT:          return "ENOENT";
+    case ENAMETOOLONG:    return "ENAMETOOLONG";
+    case EMSGSIZE:        return "EMSGSIZE";
     default:              return NULL;
     }
 }
@@ -168,6 +171,26 @@ static void add_state(struct line *l, int fd, int only_news)
         add(l, "  queue %u/%u", ti.queued, ti.backlog);
 }
 
+/* What kind of socket fd is, for the words that differ: TCP has FIN and
+ * a handshake, a local stream neither, UDP not even a stream. */
+enum kind { K_TCP, K_LOCAL, K_DGRAM };
+
+static enum kind kind_of(int fd)
+{
+    int type = SOCK_STREAM;
+    socklen_t len = sizeof type;
+    struct sockaddr_storage ss;
+    socklen_t slen = sizeof ss;
+
+    (void)getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len);
+    if (type == SOCK_DGRAM)
+        return K_DGRAM;
+    if (getsockname(fd, (struct sockaddr *)&ss, &slen) == 0 &&
+        ss.ss_family == AF_UNIX)
+        return K_LOCAL;
+    return K_TCP;
+}
+
 /* " = RESULT" or " = -1 ENAME (reason)". */
 static void add_result(struct line *l, const struct sock_trace_event *ev)
 {
@@ -214,6 +237,10 @@ size_t sock_trace_format(const struct sock_trace_event *ev, char *out,
             /* The handshake has begun or ended: both ends have names. */
             add_end(&l, "local", ev->fd, 0);
             add_state(&l, ev->fd, 0);
+            if (!failed && kind_of(ev->fd) == K_DGRAM)
+                add(&l, "  no handshake: UDP's connect only fixes the peer");
+            else if (!failed && kind_of(ev->fd) == K_LOCAL)
+                add(&l, "  no handshake: the kernel joined the two sockets");
         } else if (is(ev, "connect-done")) {
             add_state(&l, ev->fd, 0);     /* where it was when we gave up */
         }
@@ -243,7 +270,12 @@ size_t sock_trace_format(const struct sock_trace_event *ev, char *out,
             add(&l, " ");
             add_bytes(&l, ev->data, ev->len);
         } else if (ev->result == 0) {
-            add(&l, " end of file: the peer sent FIN");
+            switch (kind_of(ev->fd)) {
+            case K_DGRAM: add(&l, " an empty datagram"); break;
+            case K_LOCAL: add(&l, " end of file: the peer closed its side");
+                          break;
+            default:      add(&l, " end of file: the peer sent FIN"); break;
+            }
         }
         if (!failed)
             add_state(&l, ev->fd, ev->result != 0);
@@ -255,6 +287,23 @@ size_t sock_trace_format(const struct sock_trace_event *ev, char *out,
         add_result(&l, ev);
         if (!failed)
             add_state(&l, ev->fd, 1);
+    } else if (is(ev, "recvfrom")) {
+        /* UDP: one whole datagram, and who sent it. */
+        add(&l, "recvfrom(%d, %s)", ev->fd, ev->args);
+        add_result(&l, ev);
+        if (!failed) {
+            add(&l, " ");
+            add_bytes(&l, ev->data, ev->len);
+            add(&l, "  from ");
+            add_addr(&l, ev->addr, ev->addrlen);
+        }
+    } else if (is(ev, "sendto")) {
+        add(&l, "sendto(%d, ", ev->fd);
+        add_bytes(&l, ev->data, ev->len);
+        add(&l, ", %s, ", ev->args);
+        add_addr(&l, ev->addr, ev->addrlen);
+        add(&l, ")");
+        add_result(&l, ev);
     } else if (is(ev, "shutdown")) {
         add(&l, "shutdown(%d, %s)", ev->fd, ev->args);
         add_result(&l, ev);

@@ -18,8 +18,8 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: tcp-client [-4|-6] [-t|--trace] [--timeout SEC] [-h|--help]\n"
-          "                  [-V|--version] [HOST [PORT]]\n"
+    fputs("usage: tcp-client [-4|-6] [-U PATH | -u] [-t|--trace] [--timeout SEC]\n"
+          "                  [-h|--help] [-V|--version] [HOST [PORT]]\n"
           "\n"
           "Connect to HOST (default 127.0.0.1; an IPv6 address may be written in\n"
           "brackets, [::1]) on PORT (default 8080), send each\n"
@@ -29,6 +29,10 @@ static void usage(FILE *f)
           "  -4, -6         IPv4 only, IPv6 only (default: every address of HOST)\n"
           "  --timeout SEC  give each address SEC seconds to answer (default 10;\n"
           "                 0: as long as the system waits)\n"
+          "  -U PATH        connect to the local (AF_LOCAL) stream socket at PATH\n"
+          "                 (@NAME: a Linux abstract name) instead of HOST and PORT\n"
+          "  -u             UDP: each line goes as one datagram; at the end, wait\n"
+          "                 up to --timeout for the replies still owed\n"
           "  -t, --trace    narrate every socket call and TCP state on stderr\n"
           "  -h, --help     show this help\n"
           "  -V, --version  show the version\n", f);
@@ -51,7 +55,7 @@ int main(int argc, char **argv)
     struct client_args a;
     struct sock_err why;
     char err[600], server[300];
-    int fd;
+    int fd, timeout_ms;
 
     switch (client_args_parse(argc, argv, &a, err, sizeof err)) {
     case ARGS_HELP:
@@ -74,8 +78,18 @@ int main(int argc, char **argv)
     if (a.trace)
         trace_to_fd(STDERR_FILENO);
 
-    fd = sock_connect_to(a.host, a.port, a.family,
-                         a.timeout_s > 0 ? a.timeout_s * 1000 : -1, &why);
+    timeout_ms = a.timeout_s > 0 ? a.timeout_s * 1000 : -1;
+    if (a.local != NULL) {
+        fd = sock_connect_local(a.local, timeout_ms, &why);
+        if (fd == -1) {
+            fprintf(stderr, "tcp-client: %s\n", why.msg);
+            return 1;
+        }
+    } else if (a.udp) {
+        fd = sock_udp_connect(a.host, a.port, a.family, &why);
+    } else {
+        fd = sock_connect_to(a.host, a.port, a.family, timeout_ms, &why);
+    }
     if (fd == -1) {
         /* why names HOST:PORT itself when the name did not resolve; else
          * the address tried, which is HOST unless HOST is a name. */
@@ -85,5 +99,8 @@ int main(int argc, char **argv)
         return 1;
     }
     client_server_name(&a, server, sizeof server);
+    if (a.udp)
+        return client_run_udp(fd, STDIN_FILENO, STDOUT_FILENO, server, stderr,
+                              timeout_ms);
     return client_run(fd, STDIN_FILENO, STDOUT_FILENO, server, stderr);
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "libsock.h"
 #include "escape.h"
@@ -61,6 +62,25 @@ static void raise_fd_limit(size_t max_clients)
                 (unsigned long long)rl.rlim_cur, max_clients);
 }
 
+/* Which file a local socket's name is (device and inode), so that
+ * only that one is removed at exit.  Abstract names have none. */
+struct socket_file {
+    unsigned long long dev, ino;
+};
+
+static int note_socket_file(const char *name, struct socket_file *f)
+{
+    struct stat st;
+
+    if (name[0] == '@')
+        return 0;
+    if (stat(name, &st) == -1)
+        return -1;
+    f->dev = (unsigned long long)st.st_dev;
+    f->ino = (unsigned long long)st.st_ino;
+    return 0;
+}
+
 #ifdef __linux__
 #define DEFAULT_MODEL_NAME "epoll"
 #else
@@ -71,8 +91,8 @@ static void usage(FILE *f)
 {
     fputs("usage: tcp-server [-4|-6] [-b ADDR] [--once] [--max-clients N]\n"
           "                  [--max-per-ip N] [--max-line BYTES] [--idle-timeout SEC]\n"
-          "                  [--backlog N] [--no-accept] [--model NAME] [-t|--trace]\n"
-          "                  [-q|--quiet] [-h|--help] [-V|--version] [PORT]\n"
+          "                  [--backlog N] [--no-accept] [--model NAME] [-U PATH | -u]\n"
+          "                  [-t|--trace] [-q|--quiet] [-h|--help] [-V|--version] [PORT]\n"
           "\n"
           "Answer every client with \"welcome!\", then echo each line it\n"
           "sends until it sends \"quit\".\n"
@@ -98,6 +118,11 @@ static void usage(FILE *f)
           "                      poll       one thread, poll() over every socket\n"
           "                      epoll      one thread, epoll (Linux)\n"
           "                    (default: " DEFAULT_MODEL_NAME ")\n"
+          "  -U PATH           a local (AF_LOCAL) stream socket at PATH instead of\n"
+          "                    TCP (@NAME: a Linux abstract name); a stale socket\n"
+          "                    file is replaced, and removed at exit\n"
+          "  -u                UDP instead of TCP: no listen, no accept; each\n"
+          "                    datagram is a line, peers are kept in a table\n"
           "  -t, --trace       narrate every socket call and TCP state on stderr\n"
           "  -q, --quiet       do not report connects and disconnects; given\n"
           "                    twice, do not log received lines either\n"
@@ -124,7 +149,8 @@ int main(int argc, char **argv)
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     char err[200], where[SOCK_ADDR_TEXT_MAX];
-    int lfd, rc;
+    struct socket_file file = { 0, 0 };
+    int lfd, rc, backlog;
 
     switch (server_args_parse(argc, argv, &a, err, sizeof err)) {
     case ARGS_HELP:
@@ -154,9 +180,13 @@ int main(int argc, char **argv)
     /* By default the system's largest backlog: a burst of clients must
      * find room in the queue of finished handshakes, or they wait for a
      * welcome that never comes. */
-    lfd = sock_listen_on(a.bind, a.port, a.family,
-                         a.backlog >= 0 ? a.backlog : sock_backlog_max(),
-                         &why);
+    backlog = a.backlog >= 0 ? a.backlog : sock_backlog_max();
+    if (a.local != NULL)
+        lfd = sock_listen_local(a.local, backlog, &why);
+    else if (a.udp)
+        lfd = sock_udp_open(a.bind, a.port, a.family, &why);
+    else
+        lfd = sock_listen_on(a.bind, a.port, a.family, backlog, &why);
     if (lfd == -1) {
         fprintf(stderr, "tcp-server: %s\n", why.msg);
         return 1;
@@ -164,6 +194,12 @@ int main(int argc, char **argv)
     if (getsockname(lfd, (struct sockaddr *)&ss, &len) == -1 ||
         sock_addr_text((struct sockaddr *)&ss, len, where, sizeof where) == -1) {
         fprintf(stderr, "tcp-server: getsockname: %s\n", strerror(errno));
+        sock_close(lfd);
+        return 1;
+    }
+    if (a.local != NULL && note_socket_file(a.local, &file) == -1) {
+        fprintf(stderr, "tcp-server: stat unix:%s: %s\n", a.local,
+                strerror(errno));
         sock_close(lfd);
         return 1;
     }
@@ -186,7 +222,8 @@ int main(int argc, char **argv)
     }
     if (a.trace)
         trace_to_log(cfg.log);
-    logq_printf(cfg.log, LOGQ_ERR, "listening on %s\n", where);
+    logq_printf(cfg.log, LOGQ_ERR, "listening on %s%s\n", a.udp ? "udp:" : "",
+                where);
 
     cfg.max_line = a.max_line;
     cfg.max_clients = a.max_clients;
@@ -196,8 +233,18 @@ int main(int argc, char **argv)
     cfg.quiet = a.quiet;
     cfg.wake_keep = 0;
     cfg.stop_ms = 0;
-    rc = a.no_accept ? server_hold(lfd, &cfg, &stop_requested)
-                     : run_design(a.model, lfd, &cfg);
+    if (a.udp)
+        rc = server_run_udp(lfd, &cfg, &stop_requested);
+    else
+        rc = a.no_accept ? server_hold(lfd, &cfg, &stop_requested)
+                         : run_design(a.model, lfd, &cfg);
+    /* A socket file stays on disk after close: the server removes its
+     * own, and only its own. */
+    if (a.local != NULL &&
+        sock_local_unlink(a.local, file.dev, file.ino) == -1)
+        logq_printf(cfg.log, LOGQ_ERR, "tcp-server: unix:%s not removed: %s\n",
+                    a.local, errno == EEXIST ? "another socket is there now"
+                                             : strerror(errno));
     /* What is still queued gets a moment to reach a slow reader; after a
      * signal only what is left of the second the SPEC allows. */
     (void)logq_close(cfg.log, stop_requested ? 100 : 1000);  /* drops: it said so */

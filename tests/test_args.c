@@ -840,6 +840,7 @@ static void client_messages_name_the_server(void **state)
     char out[400];
 
     (void)state;
+    memset(&a, 0, sizeof a);
     a.host = "::1";
     a.port = "9000";
     client_server_name(&a, out, sizeof out);

@@ -290,14 +290,91 @@ static void addr_text_keeps_scope(void **state)
     assert_string_equal(out, "[fe80::1%lo]:80");
 }
 
-static void addr_text_unix_is_eafnosupport(void **state)
+/* A local address: the path, an abstract name, or "(unnamed)"; bytes
+ * that could act on a terminal are shown as '?'. */
+static void addr_text_local(void **state)
+{
+    struct sockaddr_un sun;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    char out[SOCK_ADDR_TEXT_MAX] = "junk";
+    size_t off = offsetof(struct sockaddr_un, sun_path);
+
+    (void)state;
+    assert_int_equal(sock_local_addr("/tmp/s.sock", &sun, &len), 0);
+    assert_int_equal(len, off + sizeof "/tmp/s.sock");
+    assert_int_equal(sock_addr_text((struct sockaddr *)&sun, len, out,
+                                    sizeof out), 0);
+    assert_string_equal(out, "unix:/tmp/s.sock");
+
+    /* What getpeername() gives for a client that never bound: the family. */
+    memset(&ss, 0, sizeof ss);
+    ss.ss_family = AF_UNIX;
+    assert_int_equal(sock_addr_text((struct sockaddr *)&ss,
+                                    (socklen_t)sizeof(sa_family_t), out,
+                                    sizeof out), 0);
+    assert_string_equal(out, "unix:(unnamed)");
+    /* ... or, elsewhere, a whole address of NULs. */
+    assert_int_equal(sock_addr_text((struct sockaddr *)&ss, sizeof ss, out,
+                                    sizeof out), 0);
+    assert_string_equal(out, "unix:(unnamed)");
+
+    memcpy(sun.sun_path, "a\033[2Jb", 7);
+    assert_int_equal(sock_addr_text((struct sockaddr *)&sun,
+                                    (socklen_t)(off + 7), out, sizeof out), 0);
+    assert_string_equal(out, "unix:a?[2Jb");
+
+#ifdef __linux__
+    assert_int_equal(sock_local_addr("@lesson", &sun, &len), 0);
+    assert_int_equal(len, off + 7);   /* NUL and "lesson": no NUL after */
+    assert_int_equal(sun.sun_path[0], '\0');
+    assert_int_equal(sock_addr_text((struct sockaddr *)&sun, len, out,
+                                    sizeof out), 0);
+    assert_string_equal(out, "unix:@lesson");
+#endif
+
+    /* Too small an out: ENOSPC and "", as for IP addresses. */
+    assert_int_equal(sock_local_addr("/tmp/s.sock", &sun, &len), 0);
+    errno = 0;
+    assert_int_equal(sock_addr_text((struct sockaddr *)&sun, len, out, 10),
+                     -1);
+    assert_int_equal(errno, ENOSPC);
+    assert_string_equal(out, "");
+}
+
+/* The longest path that fits sun_path, and one byte more. */
+static void local_addr_limits(void **state)
+{
+    struct sockaddr_un sun;
+    socklen_t len;
+    char name[SOCK_LOCAL_PATH_MAX + 2], out[SOCK_ADDR_TEXT_MAX];
+
+    (void)state;
+    memset(name, 'p', sizeof name);
+    name[SOCK_LOCAL_PATH_MAX] = '\0';
+    assert_int_equal(sock_local_addr(name, &sun, &len), 0);
+    assert_int_equal(sock_addr_text((struct sockaddr *)&sun, len, out,
+                                    sizeof out), 0);
+    assert_int_equal(strlen(out), 5 + SOCK_LOCAL_PATH_MAX);
+    name[SOCK_LOCAL_PATH_MAX] = 'p';
+    name[SOCK_LOCAL_PATH_MAX + 1] = '\0';
+    errno = 0;
+    assert_int_equal(sock_local_addr(name, &sun, &len), -1);
+    assert_int_equal(errno, ENAMETOOLONG);
+    errno = 0;
+    assert_int_equal(sock_local_addr("", &sun, &len), -1);
+    assert_int_equal(errno, EINVAL);
+}
+
+/* Another family still cannot be shown. */
+static void addr_text_other_family_is_eafnosupport(void **state)
 {
     struct sockaddr_storage ss;
     char out[SOCK_ADDR_TEXT_MAX] = "junk";
 
     (void)state;
     memset(&ss, 0, sizeof ss);
-    ss.ss_family = AF_UNIX;
+    ss.ss_family = AF_UNSPEC;
     errno = 0;
     assert_int_equal(sock_addr_text((struct sockaddr *)&ss, sizeof ss, out,
                                     sizeof out), -1);
@@ -402,7 +479,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(addr_text_v4_mapped_as_ipv4, reset, reset),
         cmocka_unit_test_setup_teardown(addr_text_port_zero, reset, reset),
         cmocka_unit_test_setup_teardown(addr_text_keeps_scope, reset, reset),
-        cmocka_unit_test_setup_teardown(addr_text_unix_is_eafnosupport, reset, reset),
+        cmocka_unit_test_setup_teardown(addr_text_local, reset, reset),
+        cmocka_unit_test_setup_teardown(local_addr_limits, reset, reset),
+        cmocka_unit_test_setup_teardown(addr_text_other_family_is_eafnosupport, reset, reset),
         cmocka_unit_test_setup_teardown(addr_text_short_len_is_einval, reset, reset),
         cmocka_unit_test_setup_teardown(addr_text_small_buffer_is_enospc, reset, reset),
         cmocka_unit_test_setup_teardown(addr_text_max_is_enough, reset, reset),

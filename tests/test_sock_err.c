@@ -117,9 +117,9 @@ static void err_addr_unprintable_address(void **state)
 
     (void)state;
     memset(&ss, 0, sizeof ss);
-    ss.ss_family = AF_UNIX;
+    ss.ss_family = AF_UNSPEC;
     sock_err_addr(&why, "bind", (struct sockaddr *)&ss, sizeof ss, EACCES);
-    snprintf(want, sizeof want, "bind (AF_LOCAL address): %s", strerror(EACCES));
+    snprintf(want, sizeof want, "bind (AF_UNSPEC address): %s", strerror(EACCES));
     assert_string_equal(why.msg, want);
 
     /* Too short a length for AF_INET. */
