@@ -59,7 +59,7 @@ TAPP      := $(B)/tobj/libapp-test.a
 
 # Calls the unit tests may fake (tests/mock_syscalls.c).
 WRAPS := socket bind listen accept accept4 connect recv send close getaddrinfo \
-         freeaddrinfo poll getsockopt setsockopt shutdown
+         freeaddrinfo poll getsockopt setsockopt shutdown recvfrom sendto
 WRAP_LDFLAGS := $(foreach w,$(WRAPS),-Wl,--wrap=$(w))
 
 CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)
@@ -129,7 +129,7 @@ $(B) $(B)/obj $(B)/tobj $(B)/tests:
 # iterative one skips what needs clients at once: it serves one at a
 # time by design).
 MODEL_SUITES = $(B)/tests/test_tcp_server $(B)/tests/test_server_attacks \
-               $(B)/tests/test_trace_mode
+               $(B)/tests/test_trace_mode $(B)/tests/test_local
 MODEL_RUNS = $(foreach m,poll thread fork iterative,$(addprefix $(m):,$(MODEL_SUITES)))
 test: $(TESTS)
 	@sh tests/run-suites.sh $(TESTS) $(MODEL_RUNS)

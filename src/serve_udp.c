@@ -113,7 +113,8 @@ static int respond(struct udp_server *u, const struct peer *p,
 
     session_respond(ev, line, len, u->cfg->max_line, errline, sizeof errline,
                     &r);
-    if (r.len > 0)
+    /* An empty datagram is an empty line: its echo is empty too. */
+    if (r.len > 0 || (ev == SESSION_LINE && !r.end))
         send_to(u, p, r.data, r.len);
     return r.end;
 }

@@ -35,6 +35,10 @@ int __real_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 int __real_setsockopt(int fd, int level, int name, const void *val,
                       socklen_t len);
 int __real_shutdown(int fd, int how);
+ssize_t __real_recvfrom(int fd, void *buf, size_t len, int flags,
+                        struct sockaddr *addr, socklen_t *alen);
+ssize_t __real_sendto(int fd, const void *buf, size_t len, int flags,
+                      const struct sockaddr *addr, socklen_t alen);
 
 unsigned mock_count[MOCK_NCALLS];
 char mock_sent[65536];
@@ -290,4 +294,42 @@ int __wrap_shutdown(int fd, int how)
 
     SCRIPTED(MOCK_SHUTDOWN, r);
     return r == MOCK_REAL ? __real_shutdown(fd, how) : (int)r;
+}
+
+/* recvfrom: bytes from the recv feed, and no sender address (*alen 0). */
+ssize_t __wrap_recvfrom(int fd, void *buf, size_t len, int flags,
+                        struct sockaddr *addr, socklen_t *alen)
+{
+    long r;
+
+    SCRIPTED(MOCK_RECVFROM, r);
+    if (r == MOCK_REAL)
+        return __real_recvfrom(fd, buf, len, flags, addr, alen);
+    if (r > 0) {
+        assert_true((size_t)r <= len);
+        assert_true(feed_pos + (size_t)r <= feed_len);
+        memcpy(buf, feed + feed_pos, (size_t)r);
+        feed_pos += (size_t)r;
+    }
+    if (r >= 0 && alen != NULL)
+        *alen = 0;
+    return (ssize_t)r;
+}
+
+/* sendto: recorded in mock_sent, as send is. */
+ssize_t __wrap_sendto(int fd, const void *buf, size_t len, int flags,
+                      const struct sockaddr *addr, socklen_t alen)
+{
+    long r;
+
+    SCRIPTED(MOCK_SENDTO, r);
+    if (r == MOCK_REAL)
+        return __real_sendto(fd, buf, len, flags, addr, alen);
+    mock_send_calls++;
+    if (r > 0) {
+        assert_true(mock_sent_len + (size_t)r <= sizeof mock_sent);
+        memcpy(mock_sent + mock_sent_len, buf, (size_t)r);
+        mock_sent_len += (size_t)r;
+    }
+    return (ssize_t)r;
 }

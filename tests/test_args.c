@@ -418,6 +418,70 @@ static void server_lesson_options(void **state)
     }
 }
 
+/* -U PATH and -u; and the options they make meaningless, refused. */
+static void server_families_and_types(void **state)
+{
+    char *local[] = { "tcp-server", "-U", "/tmp/s.sock", "-q", NULL };
+    char *udp[] = { "tcp-server", "-u", "--max-clients", "3", "9000", NULL };
+    static const char *const not_local[][3] = {
+        { "-4", NULL, "-4" }, { "-6", NULL, "-6" }, { "-b", "::1", "-b" },
+        { "9000", NULL, "PORT" }, { "--max-per-ip", "2", "--max-per-ip" },
+    };
+    static const char *const not_udp[][3] = {
+        { "--backlog", "5", "--backlog" }, { "--no-accept", NULL, "--no-accept" },
+        { "--model", "poll", "--model" }, { "--max-per-ip", "2", "--max-per-ip" },
+    };
+    struct server_args a;
+    char err[256];
+    size_t i;
+
+    (void)state;
+    assert_int_equal(sparse(ARGC(local), local, &a, err, sizeof err), ARGS_RUN);
+    assert_string_equal(a.local, "/tmp/s.sock");
+    assert_int_equal(a.udp, 0);
+    assert_int_equal(sparse(ARGC(udp), udp, &a, err, sizeof err), ARGS_RUN);
+    assert_null(a.local);
+    assert_int_equal(a.udp, 1);
+    assert_string_equal(a.port, "9000");
+    for (i = 0; i < sizeof not_local / sizeof not_local[0]; i++) {
+        char *argv[] = { "tcp-server", "-U", "s.sock", (char *)not_local[i][0],
+                         (char *)not_local[i][1], NULL };
+        int argc = not_local[i][1] != NULL ? 5 : 4;
+
+        assert_int_equal(sparse(argc, argv, &a, err, sizeof err),
+                         ARGS_USAGE);
+        assert_mentions(err, not_local[i][2]);
+        assert_mentions(err, "-U");
+    }
+    for (i = 0; i < sizeof not_udp / sizeof not_udp[0]; i++) {
+        char *argv[] = { "tcp-server", (char *)not_udp[i][0],
+                         (char *)not_udp[i][1], "-u", NULL };
+
+        int argc = 4;
+
+        if (not_udp[i][1] == NULL) {
+            argv[2] = "-u";
+            argv[3] = NULL;
+            argc = 3;
+        }
+        assert_int_equal(sparse(argc, argv, &a, err, sizeof err),
+                         ARGS_USAGE);
+        assert_mentions(err, not_udp[i][2]);
+        assert_mentions(err, "-u");
+    }
+    {
+        char *both[] = { "tcp-server", "-u", "-U", "s.sock", NULL };
+        char *empty[] = { "tcp-server", "-U", "", NULL };
+
+        assert_int_equal(sparse(ARGC(both), both, &a, err, sizeof err),
+                         ARGS_USAGE);
+        assert_mentions(err, "together");
+        assert_int_equal(sparse(ARGC(empty), empty, &a, err, sizeof err),
+                         ARGS_USAGE);
+        assert_mentions(err, "path");
+    }
+}
+
 static void server_max_per_ip(void **state)
 {
     char *argv[] = { "tcp-server", "--max-per-ip", "5", NULL };
@@ -831,6 +895,41 @@ static void client_bracket_hosts(void **state)
     }
 }
 
+/* tcp-client -U PATH (no HOST, PORT, -4 or -6 with it) and -u. */
+static void client_families_and_types(void **state)
+{
+    char *local[] = { "tcp-client", "-U", "@lesson", NULL };
+    char *udp[] = { "tcp-client", "-u", "::1", "9000", NULL };
+    char *host[] = { "tcp-client", "-U", "s.sock", "localhost", NULL };
+    char *fam[] = { "tcp-client", "-4", "-U", "s.sock", NULL };
+    char *both[] = { "tcp-client", "-U", "s.sock", "-u", NULL };
+    struct client_args a;
+    char err[256], name[64];
+
+    (void)state;
+    memset(&a, 0, sizeof a);
+    assert_int_equal(client_args_parse(ARGC(local), local, &a, err, sizeof err),
+                     ARGS_RUN);
+    assert_string_equal(a.local, "@lesson");
+    client_server_name(&a, name, sizeof name);
+    assert_string_equal(name, "unix:@lesson");
+    assert_int_equal(client_args_parse(ARGC(udp), udp, &a, err, sizeof err),
+                     ARGS_RUN);
+    assert_int_equal(a.udp, 1);
+    assert_null(a.local);
+    client_server_name(&a, name, sizeof name);
+    assert_string_equal(name, "[::1]:9000");
+    assert_int_equal(client_args_parse(ARGC(host), host, &a, err, sizeof err),
+                     ARGS_USAGE);
+    assert_mentions(err, "HOST");
+    assert_int_equal(client_args_parse(ARGC(fam), fam, &a, err, sizeof err),
+                     ARGS_USAGE);
+    assert_mentions(err, "-4");
+    assert_int_equal(client_args_parse(ARGC(both), both, &a, err, sizeof err),
+                     ARGS_USAGE);
+    assert_mentions(err, "together");
+}
+
 /* The names in tcp-client's messages: the server as typed; the host name
  * first when the address tried is not what was typed, whatever the
  * words of the message (a host called "Connection" too). */
@@ -965,6 +1064,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(server_bad_max_line, reset, reset),
         cmocka_unit_test_setup_teardown(server_unknown_options, reset, reset),
         cmocka_unit_test_setup_teardown(server_help_and_version, reset, reset),
+        cmocka_unit_test_setup_teardown(server_families_and_types, reset, reset),
+        cmocka_unit_test_setup_teardown(client_families_and_types, reset, reset),
         cmocka_unit_test_setup_teardown(client_defaults, reset, reset),
         cmocka_unit_test_setup_teardown(client_trace, reset, reset),
         cmocka_unit_test_setup_teardown(client_host_and_port, reset, reset),

@@ -225,7 +225,7 @@ static void stuck_stdout_costs_log_lines_not_service(void **state)
 static void dropped_lines_are_whole_lines(void **state)
 {
     static char line[600], out[1 << 20];
-    char peer[SOCK_ADDR_TEXT_MAX], want[700];
+    char peer[SOCK_ADDR_TEXT_MAX], want[800];
     int port, a, i;
     size_t n = 0, at;
 

@@ -254,7 +254,7 @@ static void resets_and_vanishing_clients(void **state)
 {
     int port = server_start(&srv, "/dev/null", NULL);
     int other = client(port), fd, i;
-    char err[16384] = "", peer[SOCK_ADDR_TEXT_MAX], want[128];
+    char err[16384] = "", peer[SOCK_ADDR_TEXT_MAX], want[256];
     static char lots[1 << 20];
 
     (void)state;
@@ -349,7 +349,7 @@ static void not_reading_replies(void **state)
     int port = server_start(&srv, "/dev/null", "--idle-timeout", "1", NULL);
     int late = client(port), never = client(port);
     char err[16384] = "", peer_late[SOCK_ADDR_TEXT_MAX];
-    char peer_never[SOCK_ADDR_TEXT_MAX], want[128];
+    char peer_never[SOCK_ADDR_TEXT_MAX], want[256];
     static char got[65536];
     char last[64] = "";
     size_t sent, n = 0;

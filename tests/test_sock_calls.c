@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -314,6 +315,72 @@ static void eight_calls_over_loopback(void **state)
     assert_int_equal(sock_close(lfd), 0);
 }
 
+/* recvfrom and sendto, UDP's pair: EINTR retried as read and write do. */
+static void datagram_calls_retry_eintr(void **state)
+{
+    char buf[16];
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    struct sockaddr_in to;
+
+    (void)state;
+    memset(&to, 0, sizeof to);
+    to.sin_family = AF_INET;
+    mock_script(MOCK_RECVFROM);
+    mock_recv_feed("dgram\n", 6);
+    will_return(__wrap_recvfrom, -1);
+    will_return(__wrap_recvfrom, EINTR);
+    will_return(__wrap_recvfrom, 6);
+    assert_int_equal(sock_recvfrom(3, buf, sizeof buf, (struct sockaddr *)&ss,
+                                   &len), 6);
+    assert_memory_equal(buf, "dgram\n", 6);
+    assert_int_equal(mock_count[MOCK_RECVFROM], 2);
+
+    mock_script(MOCK_SENDTO);
+    will_return(__wrap_sendto, -1);
+    will_return(__wrap_sendto, EINTR);
+    will_return(__wrap_sendto, 6);
+    will_return(__wrap_sendto, -1);
+    will_return(__wrap_sendto, EMSGSIZE);
+    assert_int_equal(sock_sendto(3, "dgram\n", 6, (struct sockaddr *)&to,
+                                 sizeof to), 6);
+    assert_int_equal(mock_count[MOCK_SENDTO], 2);
+    assert_memory_equal(mock_sent, "dgram\n", 6);
+    errno = 0;
+    assert_int_equal(sock_sendto(3, "x", 1, (struct sockaddr *)&to, sizeof to),
+                     -1);
+    assert_int_equal(errno, EMSGSIZE);
+    assert_int_equal(mock_count[MOCK_SENDTO], 3);   /* not retried */
+}
+
+/* A real UDP pair: one datagram each way, with the sender's address. */
+static void datagram_calls_on_loopback(void **state)
+{
+    struct sockaddr_in a, from;
+    socklen_t len = sizeof a, flen = sizeof from;
+    char buf[8];
+    int s = sock_udp_open("127.0.0.1", "0", AF_INET, NULL), c;
+    char port[16];
+
+    (void)state;
+    assert_true(s >= 0);
+    assert_int_equal(getsockname(s, (struct sockaddr *)&a, &len), 0);
+    snprintf(port, sizeof port, "%d", ntohs(a.sin_port));
+    c = sock_udp_connect("127.0.0.1", port, AF_INET, NULL);
+    assert_true(c >= 0);
+    assert_int_equal(sock_write(c, "one", 3), 3);
+    /* One byte of room: the rest of the datagram is lost, not kept. */
+    assert_int_equal(sock_recvfrom(s, buf, 1, (struct sockaddr *)&from,
+                                   &flen), 1);
+    assert_int_equal(buf[0], 'o');
+    assert_int_equal(sock_sendto(s, "two", 3, (struct sockaddr *)&from, flen),
+                     3);
+    assert_int_equal(sock_read(c, buf, sizeof buf), 3);
+    assert_memory_equal(buf, "two", 3);
+    sock_close(c);
+    sock_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +401,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(shutdown_half_closes, reset, reset),
         cmocka_unit_test_setup_teardown(shutdown_not_connected, reset, reset),
         cmocka_unit_test_setup_teardown(eight_calls_over_loopback, reset, reset),
+        cmocka_unit_test_setup_teardown(datagram_calls_retry_eintr, reset, reset),
+        cmocka_unit_test_setup_teardown(datagram_calls_on_loopback, reset, reset),
     };
 
     return cmocka_run_group_tests_name("sock_calls", tests, NULL, NULL);

@@ -280,7 +280,7 @@ static void connection_states(void **state)
     struct sockaddr_in peer;
     socklen_t plen = sizeof peer;
     int port, lfd = loopback_listener(4, &port), c, s;
-    char buf[8], want[160], local[SOCK_ADDR_TEXT_MAX];
+    char buf[8], want[320], local[SOCK_ADDR_TEXT_MAX];
     const char *st;
 
     (void)state;
@@ -359,6 +359,69 @@ static void no_state_for_other_sockets(void **state)
     assert_int_equal(errno, EBADF);
 }
 
+/* The words that differ by family and type: end of file on a local
+ * stream (no FIN), an empty datagram (no end of file at all), and a
+ * connect with no handshake. */
+static void local_and_udp_words(void **state)
+{
+    struct sock_trace_event ev;
+    struct sockaddr_in to = loopback(9);
+    int sv[2], u;
+    char want[200];
+
+    (void)state;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    ev = event("read", sv[0], "8", 0, 0);
+    snprintf(want, sizeof want,
+             "read(%d, 8) = 0 end of file: the peer closed its side", sv[0]);
+    assert_string_equal(fmt(&ev), want);
+    ev = event("connect", sv[0], "", 0, 0);
+    ev.addr = (struct sockaddr *)&to;   /* any address: the words matter */
+    ev.addrlen = sizeof to;
+    snprintf(want, sizeof want,
+             "connect(%d, 127.0.0.1:9) = 0  local unix:(unnamed)  "
+             "no handshake: the kernel joined the two sockets", sv[0]);
+    assert_string_equal(fmt(&ev), want);
+    close(sv[0]);
+    close(sv[1]);
+
+    u = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(u >= 0);
+    assert_int_equal(connect(u, (struct sockaddr *)&to, sizeof to), 0);
+    ev = event("read", u, "8", 0, 0);
+    snprintf(want, sizeof want, "read(%d, 8) = 0 an empty datagram", u);
+    assert_string_equal(fmt(&ev), want);
+    ev = event("connect", u, "", 0, 0);
+    ev.addr = (struct sockaddr *)&to;
+    ev.addrlen = sizeof to;
+    fmt(&ev);
+    assert_non_null(strstr(line, "  no handshake: UDP's connect only fixes the peer"));
+    assert_null(strstr(line, "state"));
+
+    /* recvfrom names the sender; sendto names the peer it sends to. */
+    ev = event("recvfrom", u, "8193", 6, 0);
+    ev.data = "hello\n";
+    ev.len = 6;
+    ev.addr = (struct sockaddr *)&to;
+    ev.addrlen = sizeof to;
+    snprintf(want, sizeof want,
+             "recvfrom(%d, 8193) = 6 \"hello\\n\"  from 127.0.0.1:9", u);
+    assert_string_equal(fmt(&ev), want);
+    ev = event("sendto", u, "9", 9, 0);
+    ev.data = "welcome!\n";
+    ev.len = 9;
+    ev.addr = (struct sockaddr *)&to;
+    ev.addrlen = sizeof to;
+    snprintf(want, sizeof want,
+             "sendto(%d, \"welcome!\\n\", 9, 127.0.0.1:9) = 9", u);
+    assert_string_equal(fmt(&ev), want);
+    ev = event("recvfrom", u, "8193", -1, EAGAIN);
+    snprintf(want, sizeof want,
+             "recvfrom(%d, 8193) = -1 EAGAIN (nothing to do now: the socket is non-blocking)", u);
+    assert_string_equal(fmt(&ev), want);
+    close(u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +435,7 @@ int main(void)
         cmocka_unit_test(listener_state_and_queue),
         cmocka_unit_test(connection_states),
         cmocka_unit_test(no_state_for_other_sockets),
+        cmocka_unit_test(local_and_udp_words),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -238,7 +238,7 @@ int write_full(int fd, const void *buf, size_t len, int timeout_ms)
     return 0;
 }
 
-char server_said[128];
+char server_said[256];
 char server_early[8192];
 
 static int vserver_start(struct proc *p, const char *out_path, int loopback,
@@ -248,6 +248,7 @@ static int vserver_start(struct proc *p, const char *out_path, int loopback,
     char buf[512];
     const char *colon, *line;
     size_t n = 0, i;
+    int local = 0;
 
     argv[n++] = (char *)bin_path("tcp-server");
     /* TCP_MODEL runs a suite against one design (make test does each). */
@@ -257,15 +258,19 @@ static int vserver_start(struct proc *p, const char *out_path, int loopback,
     }
     for (; arg != NULL && n < 20; arg = va_arg(ap, const char *))
         argv[n++] = (char *)arg;
-    for (i = 1; i < n && loopback; i++)
+    for (i = 1; i < n; i++) {
         if (strcmp(argv[i], "-b") == 0 || strcmp(argv[i], "-4") == 0 ||
             strcmp(argv[i], "-6") == 0)
             loopback = 0;
-    if (loopback) {
+        if (strcmp(argv[i], "-U") == 0)
+            local = 1;    /* a path: no address, no port */
+    }
+    if (loopback && !local) {
         argv[n++] = "-b";
         argv[n++] = "127.0.0.1";
     }
-    argv[n++] = "0";
+    if (!local)
+        argv[n++] = "0";
     argv[n] = NULL;
     proc_start_io(p, argv, "/dev/null", out_path);
     /* Trace mode writes its lines for socket, bind and listen first. */
@@ -286,8 +291,8 @@ static int vserver_start(struct proc *p, const char *out_path, int loopback,
     snprintf(buf, sizeof buf, "%.*s", (int)(strchr(line, '\n') + 1 - line), line);
     colon = strrchr(buf, ':');
     assert_non_null(colon);
-    snprintf(server_said, sizeof server_said, "%.120s", buf);
-    return atoi(colon + 1);
+    snprintf(server_said, sizeof server_said, "%.250s", buf);
+    return local ? 0 : atoi(colon + 1);
 }
 
 int server_start(struct proc *p, const char *out_path, const char *arg, ...)
@@ -633,4 +638,27 @@ void expect_clean_close(int fd)
     assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
     if (err != 0)
         fail_msg("reset after the server's FIN: %s", strerror(err));
+}
+
+void need_tool(const char *cmd, char *full, size_t size)
+{
+    const char *ci = getenv("CI");
+    char sh[128];
+    FILE *f;
+
+    snprintf(sh, sizeof sh, "command -v %s 2>/dev/null", cmd);
+    f = popen(sh, "r");
+    full[0] = '\0';
+    if (f != NULL) {
+        if (fgets(full, (int)size, f) == NULL)
+            full[0] = '\0';
+        pclose(f);
+    }
+    full[strcspn(full, "\n")] = '\0';
+    if (full[0] == '/')
+        return;
+    if (ci != NULL && strcmp(ci, "true") == 0)
+        fail_msg("CI=true and %s is not installed", cmd);
+    print_message("%s not installed\n", cmd);
+    skip();
 }

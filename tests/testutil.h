@@ -61,12 +61,14 @@ int write_full(int fd, const void *buf, size_t len, int timeout_ms);
  * port 0; wait for "listening on ...:PORT" and return PORT.  Its stdout
  * goes to out_path, or to a pipe (p->out) when out_path is NULL; its
  * stderr stays a pipe (p->err).  It listens on 127.0.0.1 only, unless the
- * arguments name an address or family themselves (-b, -4, -6).
+ * arguments name an address or family themselves (-b, -4, -6).  With
+ * "-U PATH" among them it listens on that path, adds no address and no
+ * port, and returns 0.
  */
 int server_start(struct proc *p, const char *out_path, const char *arg, ...);
 
 /* The line the last server_start() read, "listening on ...\n". */
-extern char server_said[128];
+extern char server_said[256];
 
 /* Everything the last server_start() read from the server's stderr:
  * trace lines before "listening on", that line, and perhaps some after. */
@@ -124,6 +126,11 @@ int one_at_a_time(void);
             skip();                                                          \
         }                                                                    \
     } while (0)
+
+/* Find the program `cmd` on PATH; its full path goes to full.  When it
+ * is missing the test is skipped, or fails under CI=true (where every
+ * peer must be installed). */
+void need_tool(const char *cmd, char *full, size_t size);
 
 /* Milliseconds on a monotonic clock. */
 long long ms_now(void);

@@ -1,0 +1,504 @@
+/*
+ * test_udp.c - the exchange over UDP (-u), end to end: tcp-server -u on a
+ * port the kernel picks, driven by the test's own UDP sockets, by
+ * tcp-client -u, by OpenBSD nc -u and socat.  Loopback only.  Datagrams
+ * on loopback are not lost unless a buffer overflows, which nothing here
+ * comes near, so every expected datagram is waited for (5 s at most)
+ * and every unexpected one is looked for a while.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "libsock.h"
+#include "testutil.h"
+
+#define T_MS 5000
+#define QUIET_MS 300   /* how long "nothing comes" is watched for */
+
+static struct proc srv, cli, peer;
+
+static void proc_clear(struct proc *p)
+{
+    p->pid = 0;
+    p->in = p->out = p->err = -1;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    proc_clear(&srv);
+    proc_clear(&cli);
+    proc_clear(&peer);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    proc_kill(&srv);
+    proc_kill(&cli);
+    proc_kill(&peer);
+    return 0;
+}
+
+/* A UDP socket of the test's, connected to 127.0.0.1:port. */
+static int udp_to(int port)
+{
+    char ps[16];
+    int fd;
+
+    snprintf(ps, sizeof ps, "%d", port);
+    fd = sock_udp_connect("127.0.0.1", ps, AF_INET, NULL);
+    assert_true(fd >= 0);
+    return fd;
+}
+
+/* A UDP socket bound to 127.0.0.1 on a port the kernel picks. */
+static int udp_bound(int *port)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int fd = sock_udp_open("127.0.0.1", "0", AF_INET, NULL);
+
+    assert_true(fd >= 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+static void dsend(int fd, const void *buf, size_t len)
+{
+    assert_int_equal(send(fd, buf, len, 0), (ssize_t)len);
+}
+
+/* The next datagram on fd is exactly want (len bytes). */
+static void expect_dgram(int fd, const char *want, size_t len)
+{
+    static char got[70000];
+    struct pollfd p = { fd, POLLIN, 0 };
+    ssize_t n;
+
+    if (poll(&p, 1, T_MS) != 1)
+        fail_msg("no datagram within %d ms; wanted \"%.*s\"", T_MS, (int)len,
+                 want);
+    n = recv(fd, got, sizeof got, 0);
+    if (n != (ssize_t)len || memcmp(got, want, len) != 0)
+        fail_msg("wanted %zu bytes \"%.*s\", got %zd \"%.*s\"", len,
+                 (int)len, want, n, n > 0 ? (int)n : 0, got);
+}
+
+static void expect_dstr(int fd, const char *want)
+{
+    expect_dgram(fd, want, strlen(want));
+}
+
+/* Nothing arrives on fd for QUIET_MS. */
+static void expect_nothing(int fd)
+{
+    struct pollfd p = { fd, POLLIN, 0 };
+    char got[256];
+
+    if (poll(&p, 1, QUIET_MS) == 1) {
+        ssize_t n = recv(fd, got, sizeof got, 0);
+        fail_msg("wanted nothing, got %zd bytes \"%.*s\"", n,
+                 n > 0 ? (int)n : 0, got);
+    }
+}
+
+/* The exchange, one datagram per line: welcome before the first echo,
+ * echoes byte for byte, quit forgets the peer, which is welcomed again. */
+static void exchange_over_udp(void **state)
+{
+    static const char odd[] = "a\0b\x1b[2J\xff\r\n";
+    char out[1024];
+    int port = server_start(&srv, NULL, "-u", NULL);
+    int fd = udp_to(port);
+    char want[64];
+
+    (void)state;
+    snprintf(want, sizeof want, "listening on udp:127.0.0.1:%d\n", port);
+    assert_string_equal(server_said, want);
+    dsend(fd, "hello\n", 6);
+    expect_dstr(fd, "welcome!\n");
+    expect_dstr(fd, "hello\n");
+    dsend(fd, odd, sizeof odd - 1);
+    expect_dgram(fd, odd, sizeof odd - 1);
+    dsend(fd, "", 0);              /* an empty datagram is an empty line */
+    expect_dgram(fd, "", 0);
+    dsend(fd, "no newline", 10);
+    expect_dstr(fd, "no newline");
+    dsend(fd, "Quit\r\n", 6);
+    expect_nothing(fd);
+    dsend(fd, "again\n", 6);       /* forgotten: a new session */
+    expect_dstr(fd, "welcome!\n");
+    expect_dstr(fd, "again\n");
+    close(fd);
+    read_until(srv.out, out, sizeof out, "again", T_MS);
+    assert_non_null(strstr(out, ": hello\n"));
+    assert_non_null(strstr(out, ": a\\x00b\\x1b[2J\\xff\\r\n"));
+}
+
+/* Two peers at once are two sessions; the log names each. */
+static void peers_are_kept_apart(void **state)
+{
+    char err[2048], me[SOCK_ADDR_TEXT_MAX], want[SOCK_ADDR_TEXT_MAX + 32];
+    int port = server_start(&srv, "/dev/null", "-u", NULL);
+    int a = udp_to(port), b = udp_to(port);
+
+    (void)state;
+    dsend(a, "from a\n", 7);
+    expect_dstr(a, "welcome!\n");
+    expect_dstr(a, "from a\n");
+    dsend(b, "from b\n", 7);
+    expect_dstr(b, "welcome!\n");
+    expect_dstr(b, "from b\n");
+    dsend(a, "a again\n", 8);
+    expect_dstr(a, "a again\n");   /* no second welcome */
+    expect_nothing(b);
+    dsend(a, "quit\n", 5);
+    local_name(a, me, sizeof me);
+    snprintf(want, sizeof want, "forgot peer %s (quit)\n", me);
+    read_until(srv.err, err, sizeof err, want, T_MS);
+    assert_non_null(strstr(err, want));
+    snprintf(want, sizeof want, "new peer %s\n", me);
+    assert_non_null(strstr(err, want));
+    close(a);
+    close(b);
+}
+
+/* --max-clients bounds the peer table: the next peer is told busy and
+ * the first notices nothing; once a slot frees, the next is welcomed. */
+static void busy_when_the_table_is_full(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-u", "--max-clients", "1",
+                            NULL);
+    int a = udp_to(port), b = udp_to(port);
+
+    (void)state;
+    dsend(a, "first\n", 6);
+    expect_dstr(a, "welcome!\n");
+    expect_dstr(a, "first\n");
+    dsend(b, "second\n", 7);
+    expect_dstr(b, "error: server busy\n");
+    expect_nothing(b);
+    dsend(a, "still\n", 6);
+    expect_dstr(a, "still\n");
+    dsend(a, "quit\n", 5);
+    expect_nothing(a);
+    dsend(b, "now\n", 4);
+    expect_dstr(b, "welcome!\n");
+    expect_dstr(b, "now\n");
+    close(a);
+    close(b);
+}
+
+/* --idle-timeout: a silent peer is told and forgotten, then welcomed
+ * anew; a peer that keeps talking is kept. */
+static void idle_peers_are_forgotten(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-u", "--idle-timeout", "1",
+                            NULL);
+    int a = udp_to(port);
+    long long start;
+
+    (void)state;
+    dsend(a, "hi\n", 3);
+    expect_dstr(a, "welcome!\n");
+    expect_dstr(a, "hi\n");
+    start = ms_now();
+    expect_dstr(a, "error: idle timeout\n");
+    assert_true(ms_now() - start >= 700);   /* not before the second */
+    dsend(a, "back\n", 5);
+    expect_dstr(a, "welcome!\n");
+    expect_dstr(a, "back\n");
+    close(a);
+}
+
+/* --max-line bounds a datagram: one byte more gets the error line and
+ * the peer is forgotten; exactly the limit is echoed. */
+static void datagram_too_long(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-u", "--max-line", "16",
+                            NULL);
+    int a = udp_to(port);
+
+    (void)state;
+    dsend(a, "0123456789abcde\n", 16);
+    expect_dstr(a, "welcome!\n");
+    expect_dstr(a, "0123456789abcde\n");
+    dsend(a, "0123456789abcdef\n", 17);
+    expect_dstr(a, "error: line too long (max 16 bytes)\n");
+    dsend(a, "ok\n", 3);
+    expect_dstr(a, "welcome!\n");   /* it was forgotten */
+    expect_dstr(a, "ok\n");
+    close(a);
+}
+
+/* SIGTERM: every peer in the table is told; exit 0 within the limit. */
+static void sigterm_tells_peers(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-u", NULL);
+    int a = udp_to(port), b = udp_to(port);
+
+    (void)state;
+    dsend(a, "a\n", 2);
+    expect_dstr(a, "welcome!\n");
+    expect_dstr(a, "a\n");
+    dsend(b, "b\n", 2);
+    expect_dstr(b, "welcome!\n");
+    expect_dstr(b, "b\n");
+    assert_int_equal(kill(srv.pid, SIGTERM), 0);
+    expect_dstr(a, "error: server shutting down\n");
+    expect_dstr(b, "error: server shutting down\n");
+    assert_int_equal(proc_wait(&srv, (int)stop_limit_ms()), 0);
+    close(a);
+    close(b);
+}
+
+/* tcp-client -u: lines from stdin as datagrams, every reply shown, and
+ * it ends as soon as the replies owed are in, not at the timeout. */
+static void client_exchange(void **state)
+{
+    char out[256], ps[16];
+    int port = server_start(&srv, "/dev/null", "-u", NULL);
+
+    (void)state;
+    snprintf(ps, sizeof ps, "%d", port);
+    {
+        char *argv[] = { (char *)bin_path("tcp-client"), "-u", "--timeout",
+                         "60", "127.0.0.1", ps, NULL };
+
+        proc_start(&cli, argv, 1);
+        assert_int_equal(write_full(cli.in, "hello\nworld\nquit\nnot sent\n",
+                                    26, T_MS), 0);
+        read_until(cli.out, out, sizeof out, NULL, T_MS);
+        assert_string_equal(out, "welcome!\nhello\nworld\n");
+        assert_int_equal(proc_wait(&cli, T_MS), 0);
+        proc_kill(&cli);
+    }
+    {
+        /* At the end of input: the last line has no newline, still a
+         * datagram; a new session, so a new welcome. */
+        char *argv[] = { (char *)bin_path("tcp-client"), "-u", "--timeout",
+                         "60", "127.0.0.1", ps, NULL };
+
+        proc_start(&cli, argv, 1);
+        assert_int_equal(write_full(cli.in, "one\nlast", 8, T_MS), 0);
+        proc_close_in(&cli);
+        read_until(cli.out, out, sizeof out, NULL, T_MS);
+        assert_string_equal(out, "welcome!\none\nlast");
+        assert_int_equal(proc_wait(&cli, T_MS), 0);
+    }
+}
+
+/* Nothing receives on the port: the ICMP answer is "Connection
+ * refused", one line, exit 1. */
+static void client_unreachable(void **state)
+{
+    char err[512], want[200], ps[16];
+    int port, fd = udp_bound(&port);
+
+    (void)state;
+    close(fd);       /* the port is free again: nobody receives on it */
+    snprintf(ps, sizeof ps, "%d", port);
+    {
+        char *argv[] = { (char *)bin_path("tcp-client"), "-u", "127.0.0.1",
+                         ps, NULL };
+
+        proc_start(&cli, argv, 1);
+        assert_int_equal(write_full(cli.in, "anyone?\n", 8, T_MS), 0);
+        assert_int_equal(proc_wait(&cli, T_MS), 1);
+        read_until(cli.err, err, sizeof err, NULL, T_MS);
+        snprintf(want, sizeof want,
+                 "tcp-client: 127.0.0.1:%d: %s: nothing receives on that UDP port\n",
+                 port, strerror(ECONNREFUSED));
+        assert_string_equal(err, want);
+    }
+}
+
+/* A peer that receives and never answers: the client waits --timeout
+ * for the reply owed, then says it was lost, exit 1. */
+static void client_lost_reply(void **state)
+{
+    char err[512], want[200], ps[16], got[64];
+    int port, fd = udp_bound(&port);
+
+    (void)state;
+    snprintf(ps, sizeof ps, "%d", port);
+    {
+        char *argv[] = { (char *)bin_path("tcp-client"), "-u", "--timeout",
+                         "1", "127.0.0.1", ps, NULL };
+
+        proc_start(&cli, argv, 1);
+        assert_int_equal(write_full(cli.in, "echo?\n", 6, T_MS), 0);
+        proc_close_in(&cli);
+        assert_int_equal(read_n(fd, got, 6, T_MS), 6);   /* it came */
+        assert_int_equal(proc_wait(&cli, T_MS), 1);
+        read_until(cli.err, err, sizeof err, NULL, T_MS);
+        snprintf(want, sizeof want,
+                 "tcp-client: 127.0.0.1:%d: no reply to 1 line within 1 s: "
+                 "lost (UDP does not resend)\n", port);
+        assert_string_equal(err, want);
+    }
+    close(fd);
+}
+
+/* Trace mode: no listen, no accept, no handshake, no states. */
+static void trace_shows_datagrams(void **state)
+{
+    char err[4096], ps[16];
+    int port = server_start(&srv, "/dev/null", "-t", "-u", NULL);
+
+    (void)state;
+    assert_non_null(strstr(server_early,
+                           "socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP) = 3\n"
+                           "bind(3, 127.0.0.1:0) = 0\n"));
+    assert_null(strstr(server_early, "listen("));
+    snprintf(ps, sizeof ps, "%d", port);
+    {
+        char *argv[] = { (char *)bin_path("tcp-client"), "-t", "-u",
+                         "127.0.0.1", ps, NULL };
+
+        proc_start(&cli, argv, 1);
+        assert_int_equal(write_full(cli.in, "hi\n", 3, T_MS), 0);
+        proc_close_in(&cli);
+        assert_int_equal(proc_wait(&cli, T_MS), 0);
+        read_until(cli.err, err, sizeof err, NULL, T_MS);
+        assert_non_null(strstr(err, "socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP) = 3\n"));
+        assert_non_null(strstr(err, "no handshake: UDP's connect only fixes the peer\n"));
+        assert_non_null(strstr(err, "write(3, \"hi\\n\", 3) = 3  (send)\n"));
+        assert_null(strstr(err, "state"));
+    }
+    read_until(srv.err, err, sizeof err, "sendto(3, \"hi\\n\"", T_MS);
+    assert_non_null(strstr(err, "recvfrom(3, 8193) = 3 \"hi\\n\"  from 127.0.0.1:"));
+    assert_non_null(strstr(err, "sendto(3, \"welcome!\\n\", 9, 127.0.0.1:"));
+    assert_null(strstr(err, "accept("));
+}
+
+/* Options that mean nothing over UDP are refused, exit 2. */
+static void udp_usage_errors(void **state)
+{
+    static const char *const bad[] = { "--backlog", "--no-accept", "--model",
+                                       "--max-per-ip", "-U" };
+    static const char *const val[] = { "5", NULL, "poll", "2", "/tmp/x" };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[6];
+        char err[512];
+        int n = 0;
+
+        argv[n++] = (char *)bin_path("tcp-server");
+        argv[n++] = "-u";
+        argv[n++] = (char *)bad[i];
+        if (val[i] != NULL)
+            argv[n++] = (char *)val[i];
+        argv[n] = NULL;
+        proc_start(&cli, argv, 0);
+        assert_int_equal(proc_wait(&cli, T_MS), 2);
+        read_until(cli.err, err, sizeof err, NULL, T_MS);
+        if (strstr(err, bad[i]) == NULL)
+            fail_msg("'%s' not named in '%s'", bad[i], err);
+        proc_kill(&cli);
+    }
+}
+
+/* OpenBSD nc -u and socat as clients; tcp-client -u against nc -lu. */
+
+static void peers_nc_and_socat(void **state)
+{
+    char out[256], ps[16], target[64], nc[256], socat[256];
+    int port = server_start(&srv, "/dev/null", "-u", NULL);
+
+    (void)state;
+    need_tool("nc", nc, sizeof nc);
+    need_tool("socat", socat, sizeof socat);
+    snprintf(ps, sizeof ps, "%d", port);
+    {
+        /* nc -u sends what it reads; -q 1: quit a second after EOF. */
+        char *argv[] = { nc, "-u", "-q", "1", "127.0.0.1", ps, NULL };
+
+        proc_start(&cli, argv, 1);
+        assert_int_equal(write_full(cli.in, "from nc\n", 8, T_MS), 0);
+        read_until(cli.out, out, sizeof out, "from nc\n", T_MS);
+        assert_string_equal(out, "welcome!\nfrom nc\n");
+        proc_close_in(&cli);
+        assert_int_equal(proc_wait(&cli, T_MS), 0);
+        proc_kill(&cli);
+    }
+    snprintf(target, sizeof target, "UDP:127.0.0.1:%d", port);
+    {
+        char *argv[] = { socat, "-", target, NULL };
+
+        proc_start(&cli, argv, 1);
+        assert_int_equal(write_full(cli.in, "from socat\n", 11, T_MS), 0);
+        read_until(cli.out, out, sizeof out, "from socat\n", T_MS);
+        assert_string_equal(out, "welcome!\nfrom socat\n");
+        proc_close_in(&cli);
+        assert_int_equal(proc_wait(&cli, T_MS), 0);
+        proc_kill(&cli);
+    }
+    {
+        /* tcp-client -u against nc -lu: nc answers the client's line. */
+        int fd = udp_bound(&port);
+        char *cl[6];
+
+        close(fd);    /* a port that was free a moment ago */
+        snprintf(ps, sizeof ps, "%d", port);
+        {
+            char *argv[] = { nc, "-u", "-l", "127.0.0.1", ps, NULL };
+            proc_start(&peer, argv, 1);
+        }
+        sleep_ms(200);   /* nc binds after it starts; nothing to poll */
+        cl[0] = (char *)bin_path("tcp-client");
+        cl[1] = "-u";
+        cl[2] = "127.0.0.1";
+        cl[3] = ps;
+        cl[4] = NULL;
+        proc_start(&cli, cl, 1);
+        assert_int_equal(write_full(cli.in, "to nc\n", 6, T_MS), 0);
+        read_until(peer.out, out, sizeof out, "\n", T_MS);
+        assert_string_equal(out, "to nc\n");
+        assert_int_equal(write_full(peer.in, "reply\n", 6, T_MS), 0);
+        read_until(cli.out, out, sizeof out, "\n", T_MS);
+        assert_string_equal(out, "reply\n");
+        proc_close_in(&cli);
+        assert_int_equal(proc_wait(&cli, T_MS), 0);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(exchange_over_udp, setup, teardown),
+        cmocka_unit_test_setup_teardown(peers_are_kept_apart, setup, teardown),
+        cmocka_unit_test_setup_teardown(busy_when_the_table_is_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(idle_peers_are_forgotten, setup, teardown),
+        cmocka_unit_test_setup_teardown(datagram_too_long, setup, teardown),
+        cmocka_unit_test_setup_teardown(sigterm_tells_peers, setup, teardown),
+        cmocka_unit_test_setup_teardown(client_exchange, setup, teardown),
+        cmocka_unit_test_setup_teardown(client_unreachable, setup, teardown),
+        cmocka_unit_test_setup_teardown(client_lost_reply, setup, teardown),
+        cmocka_unit_test_setup_teardown(trace_shows_datagrams, setup, teardown),
+        cmocka_unit_test_setup_teardown(udp_usage_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(peers_nc_and_socat, setup, teardown),
+    };
+
+    return cmocka_run_group_tests_name("tcp-server -u", tests, NULL, NULL);
+}
