@@ -888,10 +888,11 @@ if [ ! -f "$DOC" ]; then
     cat >"$DOC" <<'EOF'
 # Performance
 
-The table below and the plot [bench-clients.svg](bench-clients.svg) are
+The tables below and the plot [bench-clients.svg](bench-clients.svg) are
 written by `make bench` (bench/run.sh, bench/README.md): every server
 design of tcp-server, the yardstick and socat and ncat, measured over
-loopback on the machine named above the table.
+loopback on the machine named above the tables; then the exchange itself
+over TCP loopback, an AF_LOCAL stream socket and UDP, side by side.
 
 <!-- bench:table -->
 <!-- /bench:table -->
