@@ -14,6 +14,10 @@
  *   idle       open N connections and hold them silent; optionally one
  *              more client works meanwhile; then check each still echoes.
  *
+ * The exchange runs over TCP (the default), over an AF_LOCAL stream
+ * socket (-U PATH: everything after the connect is the same byte stream)
+ * or over UDP (-u: one line per datagram; see "UDP" below).
+ *
  * It talks to loopback addresses only: it is a flood by design.
  * Output: one line on stdout, "ok ..." or "fail ...", key=value fields.
  * Exit status: 0 ok, 1 errors, 2 usage, 3 the --limit time ran out.
@@ -26,6 +30,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +42,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #define WELCOME       "welcome!\n"
 #define WELCOME_LEN   (sizeof WELCOME - 1)
@@ -51,9 +57,15 @@
 #define TURNS         64             /* sends (or reads) per client per wake-up */
 #define SHOWN_ERRORS  5              /* errors described on stderr */
 #define FILL_ROT      61             /* distinct line patterns per line number */
+#define UDP_MAX       65507          /* the longest datagram IPv4 carries */
+#define UDP_MIN_LEN   18             /* a UDP line carries its number and client's */
+#define UDP_BATCH     64             /* datagrams per sendmmsg or recvmmsg */
+#define UDP_WINDOW    65536          /* datagrams in flight per client, at most */
 
 enum mode { M_LOCKSTEP, M_PIPELINED, M_CHURN, M_IDLE };
 static const char *const mode_name[] = { "lockstep", "pipelined", "churn", "idle" };
+enum proto { P_TCP, P_UNIX, P_UDP };
+static const char *const proto_name[] = { "tcp", "unix", "udp" };
 
 /* Where a client is.  The run moves all its clients through phases
  * (connect, work, check, quit); each client reports when it has done its
@@ -61,10 +73,12 @@ static const char *const mode_name[] = { "lockstep", "pipelined", "churn", "idle
 enum state {
     S_FREE,      /* no connection */
     S_CONNECT,   /* non-blocking connect under way */
+    S_RETRY,     /* AF_LOCAL: the listen queue was full; connect again */
     S_WELCOME,   /* connected, reading the welcome */
     S_IDLE,      /* welcomed and silent: nothing may arrive */
     S_WORK,      /* sending lines and checking their echoes */
-    S_QUIT,      /* quit sent (or half-closed): waiting for the close */
+    S_QUIT,      /* quit sent (or half-closed): waiting for the close
+                    (UDP: the quit is sent, nothing more may come) */
     S_CLOSED,    /* closed cleanly */
     S_FAILED     /* an error ended it */
 };
@@ -83,13 +97,31 @@ struct client {
     size_t window;            /* unanswered bytes allowed */
     char *out;                /* generated, not yet sent */
     size_t out_cap, out_len, out_off;
+    /* UDP: lines are numbered through the session (the first, which
+     * opens it, is 0); those of this work are base, base + 1, ... */
+    unsigned long seq;        /* the next line's number */
+    unsigned long base;       /* the first line of this work */
+    unsigned long resolved;   /* lines of this work echoed or lost */
+    unsigned long wlost;      /* of them, lost */
+    struct slot *ring;        /* the last rl lines, by number modulo rl */
+    unsigned wl;              /* lines in flight, at most */
+    unsigned rl;              /* 2 wl: those in flight, and as many before */
+};
+
+/* UDP: what became of a line sent. */
+enum { SL_WAIT, SL_ECHOED, SL_LOST, SL_LATE };
+struct slot {
+    unsigned long li;         /* its number */
+    long long at;             /* ms: when it was sent (0: not yet) */
+    unsigned char st;
 };
 
 struct lg {
     /* settings */
     struct sockaddr_storage addr;
     socklen_t addrlen;
-    const char *host;
+    enum proto proto;
+    char target[128];         /* the server, for messages */
     int port;
     enum mode mode, active;   /* active: the idle mode's working client */
     int has_active;
@@ -100,6 +132,7 @@ struct lg {
     int has_duration;
     int welcome, quit, sync;
     long long op_ms, limit_ms;
+    long long lost_ms;        /* UDP: a line not echoed by then is lost */
 
     /* the run */
     int ep;
@@ -114,6 +147,7 @@ struct lg {
     long long work_end;       /* no new lines after this (0: none) */
     unsigned long long completed;   /* churn: connections done */
     unsigned long long ops;         /* lines echoed in whole works */
+    unsigned long long lost, late;  /* UDP: lines lost; echoes after that */
     unsigned long errors;
     char first[240];
     char *rbuf;
@@ -206,7 +240,7 @@ static void fail(struct lg *g, struct client *c, const char *fmt, ...)
         fprintf(stderr, "loadgen: client %u: %s (phase %s)\n", c->id, msg,
                 g->phase);
     g->errors++;
-    if (c->st == S_CONNECT || c->st == S_WELCOME)
+    if (c->st == S_CONNECT || c->st == S_RETRY || c->st == S_WELCOME)
         g->connecting--;
     if (c->fd >= 0)
         close(c->fd);
@@ -262,26 +296,48 @@ static void connect_more(struct lg *g)
         start_connect(g, &g->cl[g->next++]);
 }
 
+static void udp_connect(struct lg *g, struct client *c);
+static void udp_start_work(struct lg *g, struct client *c, unsigned long lines,
+                           size_t window);
+static void udp_quit(struct lg *g, struct client *c);
+
 static void start_connect(struct lg *g, struct client *c)
 {
     struct epoll_event e;
     int one = 1;
 
+    if (g->proto == P_UDP) {
+        udp_connect(g, c);
+        return;
+    }
     c->got = 0;
     c->ev = 0;
-    c->fd = socket(g->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    c->st = S_CONNECT;
-    c->deadline = g->now + g->op_ms;
+    if (c->st == S_RETRY)
+        g->connecting--;   /* counted already, and its deadline stands */
+    else
+        c->deadline = g->now + g->op_ms;
     g->connecting++;
+    c->st = S_CONNECT;
+    c->fd = socket(g->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd == -1) {
         fail(g, c, "socket: %s", strerror(errno));
         return;
     }
     /* Our lines go out as we write them: Nagle must not time the test. */
-    (void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (g->proto == P_TCP)
+        (void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (connect(c->fd, (struct sockaddr *)&g->addr, g->addrlen) == -1 &&
         errno != EINPROGRESS) {
-        fail(g, c, "connect %s:%d: %s", g->host, g->port, strerror(errno));
+        /* An AF_LOCAL connect does not wait: with the listen queue full
+         * it says EAGAIN at once.  Again at the next tick, until the
+         * deadline. */
+        if (errno == EAGAIN && g->proto == P_UNIX) {
+            close(c->fd);
+            c->fd = -1;
+            c->st = S_RETRY;
+            return;
+        }
+        fail(g, c, "connect %s: %s", g->target, strerror(errno));
         return;
     }
     memset(&e, 0, sizeof e);
@@ -317,6 +373,10 @@ static int pump(struct lg *g, struct client *c);
 static void start_work(struct lg *g, struct client *c, unsigned long lines,
                        size_t window)
 {
+    if (g->proto == P_UDP) {
+        udp_start_work(g, c, lines, window);
+        return;
+    }
     c->owes = 1;
     g->owing++;
     c->st = S_WORK;
@@ -340,6 +400,10 @@ static void start_work(struct lg *g, struct client *c, unsigned long lines,
 /* End the session: "quit", or a half-close for peers without quit. */
 static void start_quit(struct lg *g, struct client *c)
 {
+    if (g->proto == P_UDP) {
+        udp_quit(g, c);
+        return;
+    }
     c->st = S_QUIT;
     c->deadline = g->now + g->op_ms;
     if (!g->quit) {
@@ -481,6 +545,432 @@ static void work_readable(struct lg *g, struct client *c)
     }
 }
 
+/* A session is over, cleanly: churn counts it and starts the next. */
+static void session_ended(struct lg *g, struct client *c)
+{
+    if (g->mode == M_CHURN) {
+        g->completed++;
+        g->last_done = g->now;
+        if (g->relaunch && g->now < g->churn_end) {
+            start_connect(g, c);
+            return;
+        }
+    }
+    phase_done(g, c);
+}
+
+/* ---- UDP: one line per datagram ------------------------------------- */
+
+/*
+ * Each client is a UDP socket connected to the server, so the kernel
+ * gives it the server's datagrams only.  Its first datagram, line 0,
+ * opens its session: the server answers with the welcome datagram, then
+ * the echo.  Every line carries its number and its client's (lines are
+ * at least UDP_MIN_LEN bytes), so each datagram says which line it
+ * echoes, and it must be that line byte for byte.
+ *
+ * Nothing is sent again.  A line is lost when the echo of a later line
+ * comes first (loopback keeps the order: it was dropped, or if merely
+ * overtaken it is counted lost, then late), or when --loss-timeout has
+ * passed since it went out.  Lost lines are counted (lost=N), are not
+ * ops, and do not fail the run: losing datagrams is what UDP may do.  The
+ * echo of a lost line that comes after all counts as late=N; so does
+ * one older than the lines remembered (the last 2 wl: those in flight
+ * and as many before them), whose fate is forgotten.  An error, as over TCP: a datagram that is not the welcome
+ * where the welcome is due, not exactly a line sent, or an echo of a
+ * line echoed already; the first line left unanswered; no datagram at
+ * all for --timeout while lines wait.
+ */
+
+static unsigned long udp_unsent(const struct lg *g, const struct client *c)
+{
+    return (unsigned long)((c->out_len - c->out_off) / g->len);
+}
+
+static struct slot *slot_of(const struct client *c, unsigned long li)
+{
+    return &c->ring[li % c->rl];
+}
+
+/* A ring for wl lines in flight, and as many before them (so that an
+ * echo that comes twice in a row is told, even once its line's place in
+ * the window is taken).  A new session forgets every line; a new work
+ * keeps what the old ring knew of the latest lines. */
+static int udp_ring(struct client *c, unsigned wl, int keep)
+{
+    unsigned i, rl = 2 * wl;
+    struct slot *r;
+
+    if (keep && c->wl == wl)
+        return 0;
+    r = malloc(rl * sizeof *r);
+    if (r == NULL)
+        return -1;
+    for (i = 0; i < rl; i++) {
+        r[i].li = ULONG_MAX;
+        r[i].at = 0;
+        r[i].st = SL_ECHOED;
+    }
+    for (i = 0; keep && i < c->rl; i++) {
+        struct slot *o = &c->ring[i], *n = &r[o->li % rl];
+
+        if (o->li != ULONG_MAX && (n->li == ULONG_MAX || n->li < o->li))
+            *n = *o;
+    }
+    free(c->ring);
+    c->ring = r;
+    c->wl = wl;
+    c->rl = rl;
+    return 0;
+}
+
+static void udp_connect(struct lg *g, struct client *c)
+{
+    struct epoll_event e;
+
+    c->got = 0;
+    c->ev = 0;
+    c->seq = c->base = c->resolved = c->wlost = 0;
+    c->out_len = c->out_off = 0;
+    c->deadline = g->now + g->op_ms;
+    g->connecting++;
+    c->st = S_WELCOME;
+    c->fd = socket(g->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd == -1) {
+        fail(g, c, "socket: %s", strerror(errno));
+        return;
+    }
+    if (connect(c->fd, (struct sockaddr *)&g->addr, g->addrlen) == -1) {
+        fail(g, c, "connect %s: %s", g->target, strerror(errno));
+        return;
+    }
+    memset(&e, 0, sizeof e);
+    e.events = EPOLLIN;
+    e.data.ptr = c;
+    if (epoll_ctl(g->ep, EPOLL_CTL_ADD, c->fd, &e) == -1) {
+        fail(g, c, "epoll_ctl: %s", strerror(errno));
+        return;
+    }
+    c->ev = EPOLLIN;
+    if (udp_ring(c, 1, 0) == -1) {
+        fail(g, c, "out of memory");
+        return;
+    }
+    /* Line 0 opens the session; a new socket's buffer takes it whole. */
+    gen_line(g, c->id, 0, g->vline);
+    g->vcid = c->id;
+    g->vli = 0;
+    if (send(c->fd, g->vline, g->len, 0) != (ssize_t)g->len) {
+        fail(g, c, "send the first line: %s", errtext(errno));
+        return;
+    }
+    slot_of(c, 0)->li = 0;
+    slot_of(c, 0)->at = g->now;
+    slot_of(c, 0)->st = SL_WAIT;
+    c->seq = 1;
+}
+
+/* Number the next lines into the send chunk, as far as the window
+ * allows; past --duration, no more lines. */
+static void udp_refill(struct lg *g, struct client *c)
+{
+    if (g->work_end > 0 && g->now >= g->work_end)
+        c->lines = c->gen;
+    c->out_len = c->out_off = 0;
+    while (c->gen < c->lines && c->gen - c->resolved < c->wl &&
+           c->out_len + g->len <= c->out_cap) {
+        struct slot *s = slot_of(c, c->seq);
+
+        gen_line(g, c->id, c->seq, c->out + c->out_len);
+        s->li = c->seq;
+        s->at = 0;
+        s->st = SL_WAIT;
+        c->out_len += g->len;
+        c->gen++;
+        c->seq++;
+    }
+}
+
+/* Send what the window allows, a datagram per line, a batch per call. */
+static int udp_pump(struct lg *g, struct client *c)
+{
+    struct mmsghdr m[UDP_BATCH];
+    struct iovec v[UDP_BATCH];
+    int turns;
+
+    for (turns = 0; turns < TURNS; turns++) {
+        unsigned long k, i, first;
+        int n;
+
+        if (c->out_off == c->out_len) {
+            udp_refill(g, c);
+            if (c->out_len == 0)
+                break;   /* all sent, or the window is full */
+        }
+        k = udp_unsent(g, c);
+        first = c->seq - k;
+        memset(m, 0, k * sizeof m[0]);
+        for (i = 0; i < k; i++) {
+            v[i].iov_base = c->out + c->out_off + i * g->len;
+            v[i].iov_len = g->len;
+            m[i].msg_hdr.msg_iov = &v[i];
+            m[i].msg_hdr.msg_iovlen = 1;
+        }
+        n = sendmmsg(c->fd, m, (unsigned)k, 0);
+        if (n > 0) {
+            for (i = 0; i < (unsigned long)n; i++)
+                slot_of(c, first + i)->at = g->now;
+            c->out_off += (size_t)n * g->len;
+            continue;
+        }
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        fail(g, c, "send after %lu lines: %s", c->gen - k, errtext(errno));
+        return -1;
+    }
+    return want(g, c, EPOLLIN | (c->out_off < c->out_len ? EPOLLOUT : 0u));
+}
+
+/* Every line of this work before line li is lost. */
+static void udp_lose_upto(struct lg *g, struct client *c, unsigned long li)
+{
+    while (c->base + c->resolved < li) {
+        slot_of(c, c->base + c->resolved)->st = SL_LOST;
+        c->resolved++;
+        c->wlost++;
+        g->lost++;
+    }
+}
+
+/* The work is over when every line is sent and echoed or lost. */
+static int udp_done(struct lg *g, struct client *c)
+{
+    if (c->st != S_WORK || c->gen < c->lines || c->resolved < c->lines)
+        return 0;
+    free(c->out);
+    c->out = NULL;
+    c->out_len = c->out_off = 0;
+    c->st = S_IDLE;
+    g->ops += c->lines - c->wlost;
+    phase_done(g, c);
+    (void)want(g, c, EPOLLIN);
+    return 1;
+}
+
+static void udp_start_work(struct lg *g, struct client *c, unsigned long lines,
+                           size_t window)
+{
+    unsigned long wl = window / g->len;
+
+    c->owes = 1;
+    g->owing++;
+    c->st = S_WORK;
+    c->lines = lines;
+    c->gen = c->resolved = c->wlost = 0;
+    c->base = c->seq;
+    if (wl > lines)
+        wl = lines;
+    if (wl > UDP_WINDOW)
+        wl = UDP_WINDOW;
+    if (wl < 1)
+        wl = 1;
+    c->out_cap = (wl < UDP_BATCH ? wl : UDP_BATCH) * g->len;
+    c->out_len = c->out_off = 0;
+    c->deadline = g->now + g->op_ms;
+    c->out = malloc(c->out_cap);
+    if (c->out == NULL || udp_ring(c, (unsigned)wl, 1) == -1) {
+        fail(g, c, "out of memory");
+        return;
+    }
+    if (udp_pump(g, c) == 0)
+        (void)udp_done(g, c);
+}
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    return -1;
+}
+
+/* The number of the line a datagram claims to echo: its first 8 hex
+ * digits are the low 32 bits; the rest is taken from the latest line
+ * with those bits.  ULONG_MAX: not a number. */
+static unsigned long udp_line_number(const struct client *c, const char *p)
+{
+    unsigned long last = c->seq - 1, low = 0;
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        int d = hexval(p[i]);
+
+        if (d < 0)
+            return ULONG_MAX;
+        low = low << 4 | (unsigned long)d;
+    }
+    return last - ((last - low) & 0xffffffffUL);
+}
+
+/* One datagram from the server: -1 when it ended the client. */
+static int udp_datagram(struct lg *g, struct client *c, const char *p, size_t n,
+                        int truncated)
+{
+    const char *when = c->st == S_WELCOME ? "for the first line"
+                       : c->st == S_WORK  ? "while lines wait"
+                       : c->st == S_QUIT  ? "before the quit"
+                                          : "while silent";
+    unsigned long li, sent;
+    struct slot *s;
+
+    if (c->st == S_WELCOME && g->welcome && c->got == 0) {
+        if (truncated || n != WELCOME_LEN || memcmp(p, WELCOME, n) != 0) {
+            fail(g, c, "the first datagram is not the welcome: %zu bytes '%.*s'",
+                 n, (int)(n < 60 ? n : 60), p);
+            return -1;
+        }
+        c->got = n;
+        c->deadline = g->now + g->op_ms;
+        return 0;
+    }
+    if (truncated || n != g->len) {
+        fail(g, c, "a datagram of %zu bytes%s %s, lines are %zu: '%.*s'", n,
+             truncated ? " or more" : "", when, g->len, (int)(n < 60 ? n : 60), p);
+        return -1;
+    }
+    sent = c->seq - udp_unsent(g, c);
+    li = udp_line_number(c, p);
+    if (li >= sent) {
+        fail(g, c, "a datagram %s that echoes no line sent: '%.*s'", when,
+             (int)(n < 60 ? n : 60), p);
+        return -1;
+    }
+    if (g->vcid != c->id || g->vli != li) {
+        gen_line(g, c->id, li, g->vline);
+        g->vcid = c->id;
+        g->vli = li;
+    }
+    if (memcmp(p, g->vline, n) != 0) {
+        size_t k = 0;
+
+        while (p[k] == g->vline[k])
+            k++;
+        fail(g, c, "the echo of line %lu differs at byte %zu: sent 0x%02x, got 0x%02x",
+             li, k, (unsigned char)g->vline[k], (unsigned char)p[k]);
+        return -1;
+    }
+    s = slot_of(c, li);
+    if (c->st == S_WORK && li >= c->base + c->resolved) {
+        udp_lose_upto(g, c, li);   /* those before it: dropped */
+        s->st = SL_ECHOED;
+        c->resolved++;
+        c->deadline = g->now + g->op_ms;
+        return 0;
+    }
+    if (c->st == S_WELCOME) {
+        s->st = SL_ECHOED;
+        welcomed(g, c);
+        return 0;
+    }
+    /* An older line: late if it was lost or is forgotten. */
+    if (s->li == li && s->st != SL_LOST) {
+        fail(g, c, "line %lu echoed twice", li);
+        return -1;
+    }
+    if (s->li == li)
+        s->st = SL_LATE;
+    g->late++;
+    c->deadline = g->now + g->op_ms;   /* the server is there */
+    return 0;
+}
+
+/* Read every datagram waiting, a batch per call, then send what that
+ * made room for. */
+static void udp_readable(struct lg *g, struct client *c)
+{
+    struct mmsghdr m[UDP_BATCH];
+    struct iovec v[UDP_BATCH];
+    size_t room = g->len + 64;   /* a longer datagram shows as longer */
+    unsigned k = RBUF_SIZE / room < UDP_BATCH ? (unsigned)(RBUF_SIZE / room) : UDP_BATCH;
+    int turns;
+
+    for (turns = 0; turns < TURNS; turns++) {
+        unsigned i;
+        int n;
+
+        memset(m, 0, k * sizeof m[0]);
+        for (i = 0; i < k; i++) {
+            v[i].iov_base = g->rbuf + i * room;
+            v[i].iov_len = room;
+            m[i].msg_hdr.msg_iov = &v[i];
+            m[i].msg_hdr.msg_iovlen = 1;
+        }
+        n = recvmmsg(c->fd, m, k, MSG_DONTWAIT, NULL);
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n == -1) {
+            fail(g, c, "recv from %s: %s", g->target, strerror(errno));
+            return;
+        }
+        for (i = 0; i < (unsigned)n; i++)
+            if (udp_datagram(g, c, g->rbuf + i * room, m[i].msg_len,
+                             (m[i].msg_hdr.msg_flags & MSG_TRUNC) != 0) == -1)
+                return;
+        if (c->st == S_WORK && (udp_pump(g, c) == -1 || udp_done(g, c)))
+            return;
+        if ((unsigned)n < k)
+            return;
+    }
+}
+
+/* Each tick: lines unanswered for --loss-timeout are lost, which frees
+ * the window; no datagram at all for --timeout is an error. */
+static void udp_tick(struct lg *g, struct client *c)
+{
+    unsigned long sent = c->gen - udp_unsent(g, c);
+
+    while (c->resolved < sent &&
+           slot_of(c, c->base + c->resolved)->at + g->lost_ms <= g->now)
+        udp_lose_upto(g, c, c->base + c->resolved + 1);
+    if (udp_pump(g, c) == -1 || udp_done(g, c))
+        return;
+    if (g->now >= c->deadline)
+        fail(g, c, "no datagram for %lld s (%lu lines sent, %lu echoed, %lu lost)",
+             g->op_ms / 1000, sent, c->resolved - c->wlost, c->wlost);
+}
+
+/* The quit datagram ends the session: the server forgets us and says
+ * nothing.  What came before it is checked, then the socket closed. */
+static void udp_quit(struct lg *g, struct client *c)
+{
+    c->st = S_QUIT;
+    if (g->quit && send(c->fd, QUIT, QUIT_LEN, 0) != (ssize_t)QUIT_LEN) {
+        fail(g, c, "send quit: %s", errtext(errno));
+        return;
+    }
+    udp_readable(g, c);
+    if (c->st != S_QUIT)
+        return;   /* failed */
+    close(c->fd);
+    c->fd = -1;
+    c->st = S_CLOSED;
+    session_ended(g, c);
+}
+
+static void udp_event(struct lg *g, struct client *c, unsigned ev)
+{
+    if ((c->st == S_WELCOME || c->st == S_WORK || c->st == S_IDLE) &&
+        (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+        udp_readable(g, c);
+    if (c->st == S_WORK && (ev & EPOLLOUT) && udp_pump(g, c) == 0)
+        (void)udp_done(g, c);
+}
+
 /* ---- one client, one event ------------------------------------------ */
 
 static void on_connected(struct lg *g, struct client *c)
@@ -491,7 +981,7 @@ static void on_connected(struct lg *g, struct client *c)
     if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
         err = errno;
     if (err != 0) {
-        fail(g, c, "connect %s:%d: %s", g->host, g->port, strerror(err));
+        fail(g, c, "connect %s: %s", g->target, strerror(err));
         return;
     }
     c->deadline = g->now + g->op_ms;
@@ -543,15 +1033,7 @@ static void on_unexpected(struct lg *g, struct client *c)
         close(c->fd);
         c->fd = -1;
         c->st = S_CLOSED;
-        if (g->mode == M_CHURN) {
-            g->completed++;
-            g->last_done = g->now;
-            if (g->relaunch && g->now < g->churn_end) {
-                start_connect(g, c);
-                return;
-            }
-        }
-        phase_done(g, c);
+        session_ended(g, c);
         return;
     }
     if (n == 0)
@@ -563,6 +1045,10 @@ static void on_unexpected(struct lg *g, struct client *c)
 
 static void on_event(struct lg *g, struct client *c, unsigned ev)
 {
+    if (g->proto == P_UDP) {
+        udp_event(g, c, ev);
+        return;
+    }
     switch (c->st) {
     case S_CONNECT:
         on_connected(g, c);
@@ -591,6 +1077,7 @@ static const char *waiting_for(const struct client *c)
 {
     switch (c->st) {
     case S_CONNECT: return "the connection";
+    case S_RETRY:   return "room in the listen queue";
     case S_WELCOME: return "the welcome";
     case S_QUIT:    return "the close after quit";
     default:        return "nothing";
@@ -604,14 +1091,18 @@ static void check_timeouts(struct lg *g)
     for (i = 0; i < g->ncl; i++) {
         struct client *c = &g->cl[i];
 
-        if (c->st == S_WORK && g->now >= c->deadline)
+        if (g->proto == P_UDP && c->st == S_WORK)
+            udp_tick(g, c);
+        else if (c->st == S_WORK && g->now >= c->deadline)
             fail(g, c, "no progress for %lld s waiting for an echo "
                  "(%llu bytes sent, %llu echoed)", g->op_ms / 1000,
                  sent_bytes(g, c), c->rx);
-        else if ((c->st == S_CONNECT || c->st == S_WELCOME || c->st == S_QUIT) &&
-                 g->now >= c->deadline)
+        else if ((c->st == S_CONNECT || c->st == S_RETRY || c->st == S_WELCOME ||
+                  c->st == S_QUIT) && g->now >= c->deadline)
             fail(g, c, "no progress for %lld s waiting for %s", g->op_ms / 1000,
                  waiting_for(c));
+        else if (c->st == S_RETRY)
+            start_connect(g, c);
     }
 }
 
@@ -740,14 +1231,17 @@ static size_t window_for(const struct lg *g, enum mode m)
 
 static void usage(FILE *f)
 {
-    fputs("usage: loadgen -p PORT [-H ADDR] [-m MODE] [-c N] [-n LINES] [-l LEN]\n"
-          "               [-d SECS] [-C N] [-w BYTES] [-a MODE] [--hold SECS]\n"
-          "               [--no-welcome] [--no-quit] [--sync] [-t SECS] [-T SECS]\n"
+    fputs("usage: loadgen {-p PORT [-H ADDR] [-u] | -U PATH} [-m MODE] [-c N]\n"
+          "               [-n LINES] [-l LEN] [-d SECS] [-C N] [-w BYTES] [-a MODE]\n"
+          "               [--hold SECS] [--no-welcome] [--no-quit] [--sync]\n"
+          "               [--loss-timeout SECS] [-t SECS] [-T SECS]\n"
           "\n"
           "Clients of the welcome/echo/quit exchange, every byte checked.\n"
           "\n"
           "  -H, --host ADDR      loopback address of the server (default 127.0.0.1)\n"
           "  -p, --port PORT      its port\n"
+          "  -u, --udp            over UDP: one line per datagram\n"
+          "  -U, --unix PATH      over an AF_LOCAL stream socket (@NAME: abstract)\n"
           "  -m, --mode MODE      lockstep, pipelined, churn or idle (default lockstep)\n"
           "  -c, --clients N      clients (churn: connections at a time) (default 1)\n"
           "  -n, --lines N        lines per client (idle: the active client's) (default 1000)\n"
@@ -761,6 +1255,8 @@ static void usage(FILE *f)
           "      --no-welcome     the server sends no welcome\n"
           "      --no-quit        end sessions by half-closing, not with \"quit\"\n"
           "      --sync           at each phase print \"sync NAME\", wait for a line on stdin\n"
+          "      --loss-timeout SECS  UDP: a line not echoed after this long is lost\n"
+          "                       (default 0.5)\n"
           "  -t, --timeout SECS   longest wait for any one step (default 10)\n"
           "  -T, --limit SECS     the whole run, at most (default 60); exit 3 past it\n",
           f);
@@ -784,22 +1280,47 @@ static int set_host(struct lg *g, const char *host)
 {
     struct sockaddr_in *a4 = (struct sockaddr_in *)&g->addr;
     struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&g->addr;
+    const char *udp = g->proto == P_UDP ? "udp:" : "";
 
     memset(&g->addr, 0, sizeof g->addr);
-    g->host = host;
     if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
         a4->sin_family = AF_INET;
         a4->sin_port = htons((unsigned short)g->port);
         g->addrlen = sizeof *a4;
+        snprintf(g->target, sizeof g->target, "%s%s:%d", udp, host, g->port);
         return (ntohl(a4->sin_addr.s_addr) >> 24) == 127 ? 0 : -1;
     }
     if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
         a6->sin6_family = AF_INET6;
         a6->sin6_port = htons((unsigned short)g->port);
         g->addrlen = sizeof *a6;
+        snprintf(g->target, sizeof g->target, "%s[%s]:%d", udp, host, g->port);
         return IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr) ? 0 : -1;
     }
     return -1;
+}
+
+/* An AF_LOCAL path, or with a leading '@' a Linux abstract name (the
+ * '@' stands for the NUL byte that starts it; the address is as long
+ * as the name, no NUL after it). */
+static int set_unix(struct lg *g, const char *path)
+{
+    struct sockaddr_un *u = (struct sockaddr_un *)&g->addr;
+    size_t n = strlen(path);
+
+    memset(&g->addr, 0, sizeof g->addr);
+    if (n == 0 || n >= sizeof u->sun_path)
+        return -1;
+    u->sun_family = AF_UNIX;
+    memcpy(u->sun_path, path, n);
+    if (path[0] == '@') {
+        u->sun_path[0] = '\0';
+        g->addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+    } else {
+        g->addrlen = (socklen_t)sizeof *u;
+    }
+    snprintf(g->target, sizeof g->target, "unix:%s", path);
+    return 0;
 }
 
 static int parse_mode(const char *s, enum mode *m)
@@ -822,6 +1343,8 @@ static int parse_args(struct lg *g, int argc, char **argv)
         { "lines", 1, NULL, 'n' },    { "len", 1, NULL, 'l' },
         { "duration", 1, NULL, 'd' }, { "connects", 1, NULL, 'C' },
         { "window", 1, NULL, 'w' },   { "active", 1, NULL, 'a' },
+        { "udp", 0, NULL, 'u' },      { "unix", 1, NULL, 'U' },
+        { "loss-timeout", 1, NULL, 'L' + 256 },
         { "hold", 1, NULL, 'h' + 256 },
         { "no-welcome", 0, NULL, 'W' + 256 },
         { "no-quit", 0, NULL, 'Q' + 256 },
@@ -830,7 +1353,7 @@ static int parse_args(struct lg *g, int argc, char **argv)
         { "help", 0, NULL, '?' + 256 },
         { NULL, 0, NULL, 0 }
     };
-    const char *host = "127.0.0.1";
+    const char *host = NULL, *path = NULL;
     double v;
     int o;
 
@@ -844,12 +1367,15 @@ static int parse_args(struct lg *g, int argc, char **argv)
     g->welcome = g->quit = 1;
     g->op_ms = 10000;
     g->limit_ms = 60000;
+    g->lost_ms = 500;
     g->port = -1;
-    while ((o = getopt_long(argc, argv, "H:p:m:c:n:l:d:C:w:a:t:T:", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "H:p:uU:m:c:n:l:d:C:w:a:t:T:", opts, NULL)) != -1) {
         int bad = 0;
 
         switch (o) {
         case 'H': host = optarg; break;
+        case 'u': g->proto = P_UDP; break;
+        case 'U': path = optarg; break;
         case 'p': bad = parse_num(optarg, 1, 65535, &v); g->port = (int)v; break;
         case 'm': bad = parse_mode(optarg, &g->mode); break;
         case 'c': bad = parse_num(optarg, 1, MAX_CLIENTS, &v); g->clients = (unsigned)v; break;
@@ -870,6 +1396,10 @@ static int parse_args(struct lg *g, int argc, char **argv)
         case 'W' + 256: g->welcome = 0; break;
         case 'Q' + 256: g->quit = 0; break;
         case 'S' + 256: g->sync = 1; break;
+        case 'L' + 256:
+            bad = parse_num(optarg, 0.001, 86400, &v);
+            g->lost_ms = (long long)(v * 1000);
+            break;
         case 't': bad = parse_num(optarg, 0.001, 86400, &v); g->op_ms = (long long)(v * 1000); break;
         case 'T': bad = parse_num(optarg, 0.001, 86400, &v); g->limit_ms = (long long)(v * 1000); break;
         case '?' + 256: usage(stdout); exit(0);
@@ -880,13 +1410,42 @@ static int parse_args(struct lg *g, int argc, char **argv)
             return -1;
         }
     }
-    if (optind != argc || g->port < 0) {
-        fprintf(stderr, "loadgen: %s\n", optind != argc ? "unexpected argument" : "-p PORT is required");
+    if (optind != argc) {
+        fprintf(stderr, "loadgen: unexpected argument\n");
         usage(stderr);
         return -1;
     }
-    if (set_host(g, host) == -1) {
-        fprintf(stderr, "loadgen: %s: not a numeric loopback address (127.0.0.0/8, ::1)\n", host);
+    if (path != NULL) {
+        if (host != NULL || g->port >= 0 || g->proto == P_UDP) {
+            fprintf(stderr, "loadgen: -U PATH goes with none of -H, -p and -u\n");
+            return -1;
+        }
+        g->proto = P_UNIX;
+        if (set_unix(g, path) == -1) {
+            fprintf(stderr, "loadgen: %s: not an AF_LOCAL address (1 to %zu bytes)\n",
+                    path, sizeof ((struct sockaddr_un *)0)->sun_path - 1);
+            return -1;
+        }
+    } else {
+        if (g->port < 0) {
+            fprintf(stderr, "loadgen: -p PORT (or -U PATH) is required\n");
+            usage(stderr);
+            return -1;
+        }
+        if (host == NULL)
+            host = "127.0.0.1";
+        if (set_host(g, host) == -1) {
+            fprintf(stderr, "loadgen: %s: not a numeric loopback address (127.0.0.0/8, ::1)\n", host);
+            return -1;
+        }
+    }
+    /* A datagram holds one line: at most what IPv4 can carry. */
+    if (g->proto == P_UDP && g->len > UDP_MAX) {
+        fprintf(stderr, "loadgen: a UDP line is at most %d bytes\n", UDP_MAX);
+        return -1;
+    }
+    if (g->proto == P_UDP && g->len < UDP_MIN_LEN) {
+        fprintf(stderr, "loadgen: a UDP line is at least %d bytes\n", UDP_MIN_LEN);
         return -1;
     }
     if (g->window < g->len)
@@ -1032,7 +1591,8 @@ int main(int argc, char **argv)
     rc = g.timed_out ? 3 : g.errors ? 1 : 0;
     if (t1 < t0)
         t1 = t0;   /* the work never ended */
-    printf("%s mode=%s clients=%u", rc ? "fail" : "ok", mode_name[g.mode], g.clients);
+    printf("%s mode=%s proto=%s clients=%u", rc ? "fail" : "ok", mode_name[g.mode],
+           proto_name[g.proto], g.clients);
     if (g.mode == M_CHURN)
         printf(" duration=%g", g.duration);
     else
@@ -1042,6 +1602,8 @@ int main(int argc, char **argv)
                checked);
     printf(" ops=%llu secs=%.6f rate=%.0f cpu=%.3f errors=%lu", ops, t1 - t0,
            t1 > t0 ? (double)ops / (t1 - t0) : 0.0, c1 - c0, g.errors);
+    if (g.proto == P_UDP)
+        printf(" lost=%llu late=%llu", g.lost, g.late);
     if (rc)
         printf(" first=\"%s\"", g.first);
     printf("\n");
@@ -1050,6 +1612,7 @@ int main(int argc, char **argv)
         if (g.cl[i].fd >= 0)
             close(g.cl[i].fd);
         free(g.cl[i].out);
+        free(g.cl[i].ring);
     }
     free(g.cl);
     free(g.rbuf);

@@ -2,9 +2,10 @@
 # bench/run.sh BUILD_DIR - what `make bench` runs once the programs,
 # build/bench/loadgen and build/bench/yardstick are built: every server
 # design of tcp-server, the yardstick, and socat and ncat as echo peers,
-# each measured with loadgen over loopback; then tcp-client, nc and socat
-# piping a million lines through the yardstick.  One table goes to
-# stdout and into docs/performance.md, the plot to docs/bench-clients.svg
+# each measured with loadgen over loopback; the exchange over TCP
+# loopback, AF_LOCAL and UDP side by side; then tcp-client, nc and socat
+# piping a million lines through the yardstick.  The tables go to stdout
+# and into docs/performance.md, the plot to docs/bench-clients.svg
 # (bench/README.md says what is measured and how).
 #
 # Bounded: every run ends by the deadline (BENCH_SECONDS, default 265 s
@@ -117,12 +118,17 @@ stop_server() {
     GROUPS_STARTED=("${kept[@]}")
 }
 
-# Wait for "listening on ADDR:PORT" (SPORT) or the server's exit (SWHY).
+# Wait for "listening on ADDR:PORT" (SPORT), or for the line LINE when
+# given, or the server's exit (SWHY).
 await_listening() {
-    local log=$1 i p
+    local log=$1 line=${2:-} i p
     for ((i = 0; i < 40; i++)); do
-        p=$(sed -n 's/^listening on .*:\([0-9][0-9]*\)$/\1/p' "$log" | head -n 1)
-        if [ -n "$p" ]; then SPORT=$p; return 0; fi
+        if [ -n "$line" ]; then
+            grep -qxF -- "$line" "$log" && return 0
+        else
+            p=$(sed -n 's/^listening on .*:\([0-9][0-9]*\)$/\1/p' "$log" | head -n 1)
+            if [ -n "$p" ]; then SPORT=$p; return 0; fi
+        fi
         if ! kill -0 "$SPID" 2>/dev/null; then
             wait "$SPID"
             SWHY="exit $?: $(head -n 1 "$log")"
@@ -159,8 +165,21 @@ free_port() {
     stop_server "$SPID"
 }
 
-HAS_MODEL=0
-"$SERVER" --help 2>/dev/null | grep -q -- '--model' && HAS_MODEL=1
+HAS_MODEL=0 HAS_LOCAL=0 HAS_UDP=0
+SERVER_HELP=$("$SERVER" --help 2>&1)
+grep -q -- '--model' <<<"$SERVER_HELP" && HAS_MODEL=1
+grep -q -- '-U PATH' <<<"$SERVER_HELP" && HAS_LOCAL=1
+grep -qE -- '(^|[ [|])-u( |\]|$)' <<<"$SERVER_HELP" && HAS_UDP=1
+SPATH=$TMP/echo.sock   # the AF_LOCAL server's socket, in our mktemp -d
+# The transports' servers run on CPU_A; loadgen beside them on CPU_A
+# (one CPU) or on CPU_B (two CPUs): the first two CPUs we may use.
+CPU_A="" CPU_B=""
+if command -v taskset >/dev/null 2>&1; then
+    read -r CPU_A CPU_B _ < <(taskset -cp $$ 2>/dev/null | sed 's/.*: *//' | tr ',' '\n' |
+        awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2); c++) printf "%d ", c } END { print "" }')
+fi
+pin_server() { [ -n "$CPU_A" ] && echo "taskset -c $CPU_A"; }
+LG_WRAP=()
 
 # Start server NAME: SPID, SPORT and SKIND (quit or eof: how its sessions
 # end), or return 1 with SWHY.
@@ -193,8 +212,45 @@ start_server() {
         launch "$log" ncat -l "$HOST" "$SPORT" -k -m 2000 \
             --sh-exec 'echo welcome!; exec cat'
         await_port "$SPORT" ;;
+    # The exchange over three transports, with the default design
+    # (UDP has a design of its own: one socket, no connections).
+    tcp)
+        # shellcheck disable=SC2046
+        launch "$log" $(pin_server) "$SERVER" --model epoll -q -q -b "$HOST" 0
+        await_listening "$log" ;;
+    unix)
+        [ $HAS_LOCAL = 1 ] || { SWHY="this tcp-server has no -U"; return 1; }
+        # shellcheck disable=SC2046
+        launch "$log" $(pin_server) "$SERVER" --model epoll -q -q -U "$SPATH"
+        await_listening "$log" "listening on unix:$SPATH" ;;
+    udp)
+        [ $HAS_UDP = 1 ] || { SWHY="this tcp-server has no -u"; return 1; }
+        # shellcheck disable=SC2046
+        launch "$log" $(pin_server) "$SERVER" -u -q -q -b "$HOST" 0
+        await_listening "$log" ;;
     *) SWHY="unknown"; return 1 ;;
     esac
+}
+
+# loadgen's arguments that say where server NAME is.
+target_args() {
+    case $1 in
+    unix) echo "-U $SPATH" ;;
+    udp) echo "-u -H $HOST -p $SPORT" ;;
+    *) echo "-H $HOST -p $SPORT" ;;
+    esac
+}
+
+# Datagrams the kernel dropped at the UDP socket on HOST:PORT because its
+# receive buffer was full: the last field of its /proc/net/udp line.
+udp_drops() {
+    awk -v a="$(printf '0100007F:%04X' "$1")" '$2 == a { print $NF; f = 1 } END { if (!f) print 0 }' \
+        /proc/net/udp
+}
+# The system's count of UDP datagrams dropped for a full receive buffer.
+rcvbuf_errors() {
+    awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") c = i; h = 1 } else print $c }' \
+        /proc/net/snmp
 }
 
 # ---- what a server costs: its CPU and memory, its children included ------
@@ -258,7 +314,7 @@ run_loadgen() {
     local spid=$1 limit=$2 line out in c0=0 c1=-1 held=""
     shift 2
     LG="" LG_RC=0 CPU_T=0 RSS0=0 RSS1=0
-    coproc LGP { exec "$LOADGEN" --sync -T "$limit" "$@" 2>>"$TMP/loadgen.err"; }
+    coproc LGP { exec ${LG_WRAP[@]+"${LG_WRAP[@]}"} "$LOADGEN" --sync -T "$limit" "$@" 2>>"$TMP/loadgen.err"; }
     # shellcheck disable=SC2153  # LGP_PID: set by coproc
     LG_PID=$LGP_PID
     # Our own copies: bash closes the coproc's when it ends.
@@ -300,6 +356,18 @@ first_error() { # the quoted first="..." of a failed line
 
 SERVERS=(yardstick iterative fork thread poll epoll socat ncat)
 CASES=(l1 l100 l1000 p1 churn idle)
+# The second table: the exchange over TCP loopback, AF_LOCAL and UDP,
+# the default design, one client: lockstep (the time of a round trip)
+# with loadgen on the server's CPU (tl1) and on another (tl2), pipelined
+# (lines per second); and UDP with TCP's window (tw: overrun).
+TRANSPORTS=(tcp unix udp)
+cases_of() {
+    case $1 in
+    tcp | unix) echo "tl1 tl2 tp" ;;
+    udp) echo "tl1 tl2 tp tw" ;;
+    *) echo "${CASES[*]}" ;;
+    esac
+}
 declare -A TITLE=(
     [l1]="lockstep, 1 client × 20,000 lines"
     [l100]="lockstep, 100 clients × 2,000"
@@ -308,6 +376,10 @@ declare -A TITLE=(
     [churn]="connections (churn, 5 s)"
     [idle]="10,000 idle clients: memory"
     [active]="1 active client, 10,000 idle"
+    [tl1]="lockstep, 1 client × 20,000 lines, one CPU"
+    [tl2]="lockstep, 1 client × 20,000 lines, two CPUs"
+    [tp]="pipelined, 1 client"
+    [tw]="pipelined, 1 client, 4,096 datagrams in flight"
 )
 # Each case: loadgen's arguments (-d 10: no new lines after 10 s), the
 # lines a whole run echoes, its runs at most and its time limit (s).
@@ -318,18 +390,39 @@ declare -A ARGS=(
     [p1]="-m pipelined -c 1 -n 1000000 -l 64 -d 10"
     [churn]="-m churn -c 16 -d 5"
     [idle]="-m idle -a lockstep -n 20000 -l 64 -d 3"
+    [tl1]="-m lockstep -c 1 -n 20000 -l 64 -d 10"
+    [tl2]="-m lockstep -c 1 -n 20000 -l 64 -d 10"
+    [tp]="-m pipelined -c 1 -n 1000000 -l 64 -d 10"
+    [tw]="-m pipelined -c 1 -n 200000 -l 64 -w 262144 -d 10"
 )
-declare -A WANT=([l1]=20000 [l100]=200000 [l1000]=200000 [p1]=1000000)
-declare -A RUNS_MAX=([l1]=3 [l100]=3 [l1000]=3 [p1]=3 [churn]=1 [idle]=1)
-declare -A LIMIT=([l1]=25 [l100]=25 [l1000]=30 [p1]=25 [churn]=15 [idle]=40)
+# BENCH_ONLY="NAME ...": only these servers (and "pipe": the pipe rows),
+# e.g. BENCH_ONLY="tcp unix udp" for the transports; the tables are
+# printed, docs/ is left alone.
+ONLY=${BENCH_ONLY:-}
+only() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
+if [ -n "$ONLY" ]; then
+    kept=()
+    for s in "${SERVERS[@]}"; do only "$s" && kept+=("$s"); done
+    SERVERS=("${kept[@]}")
+    kept=()
+    for s in "${TRANSPORTS[@]}"; do only "$s" && kept+=("$s"); done
+    TRANSPORTS=("${kept[@]}")
+fi
+declare -A RUNS_MAX=([l1]=3 [l100]=3 [l1000]=3 [p1]=3 [churn]=1 [idle]=1 [tl1]=3 [tl2]=3 [tp]=3 [tw]=3)
+declare -A LIMIT=([l1]=25 [l100]=25 [l1000]=30 [p1]=25 [churn]=15 [idle]=40 [tl1]=25 [tl2]=25 [tp]=25 [tw]=25)
 
-declare -A RATE CPU NOTE RSS PERCL N DUR
+# LAT: µs per round trip (lockstep); LOST, SENT, SDROP: UDP lines lost,
+# lines sent, and datagrams dropped at the server's socket, summed over
+# the runs.
+declare -A RATE CPU NOTE RSS PERCL N DUR LAT LOST SENT SDROP
 FAILED=0
 
 # Which cases a design cannot run, and how many idle clients it holds.
 not_for() { # not_for SERVER CASE -> a reason, or nothing
     case $1:$2 in
     iterative:l100 | iterative:l1000 | iterative:idle) echo "n/a (one at a time)" ;;
+    *:tl1) [ -n "$CPU_A" ] || echo "n/a (no taskset)" ;;
+    *:tl2) [ -n "$CPU_B" ] || echo "n/a (needs taskset and 2 CPUs)" ;;
     esac
 }
 # What a peer needs to be measured at all: ncat listens with a backlog of
@@ -341,6 +434,10 @@ peer_args() {
     case $1:$2 in
     ncat:p1) echo "-C 8 -w 32768" ;;
     ncat:*) echo "-C 8" ;;
+    # UDP: a datagram per line, so 200,000 lines take as long as TCP's
+    # million; and 128 in flight (8 KiB), which the sockets' receive
+    # buffers hold: "tw" shows what TCP's 256 KiB window does instead.
+    udp:tp) echo "-n 200000 -w 8192" ;;
     esac
 }
 idle_clients() {
@@ -356,7 +453,7 @@ idle_clients() {
 # is cut at the deadline in any case) or, after a first run, when that
 # one took over 5 s: long cases run once.
 run_case() {
-    local s=$1 c=$2 pass=$3 limit left need extra=() k=$1:$2 rate cpu ops t0
+    local s=$1 c=$2 pass=$3 limit left need extra=() k=$1:$2 rate cpu ops t0 d0=0 e0=0 lost
     [ "$c" = idle ] && k=$s:active
     left=$(left_s)
     need=10
@@ -370,9 +467,16 @@ run_case() {
     [ "$SKIND" = eof ] && extra+=(--no-quit)
     [ "$c" = idle ] && extra+=(-c "$(idle_clients "$s")")
     quiesce "$SPID"
+    # The transports: loadgen on the server's CPU, or on the other one.
+    LG_WRAP=()
+    case $c in
+    tl1) LG_WRAP=(taskset -c "$CPU_A") ;;
+    tl2 | tp | tw) [ -n "$CPU_B" ] && LG_WRAP=(taskset -c "$CPU_B") ;;
+    esac
+    [ "$s" = udp ] && d0=$(udp_drops "$SPORT") && e0=$(rcvbuf_errors)
     t0=$(now_ms)
     # shellcheck disable=SC2046,SC2086
-    run_loadgen "$SPID" "$limit" -H "$HOST" -p "$SPORT" ${ARGS[$c]} "${extra[@]}" \
+    run_loadgen "$SPID" "$limit" $(target_args "$s") ${ARGS[$c]} "${extra[@]}" \
         $(peer_args "$s" "$c")
     DUR[$k]=$(($(now_ms) - t0))
     if [ "$LG_RC" != 0 ]; then
@@ -396,9 +500,24 @@ run_case() {
         PERCL[$s]=$(awk -v a="$RSS0" -v b="$RSS1" -v n="$(field clients "$LG")" \
             'BEGIN { printf "%.3f", (b - a) / n }')
         say "$s: ${TITLE[$c]}: $(field clients "$LG") held, $((RSS1 / 1024)) MiB; one more client: $rate lines/s, $cpu µs CPU/line"
-    else
-        [ -n "${WANT[$c]:-}" ] && [ "$ops" -lt "${WANT[$c]}" ] && NOTE[$k]="stopped at 10 s"
+    elif [ "$c" = churn ]; then
         say "$s: ${TITLE[$c]}: $rate/s, $cpu µs CPU/op (run ${N[$k]}; loadgen used $(field cpu "$LG") s CPU in $(field secs "$LG") s)"
+    else
+        # Fewer lines than asked, lost ones aside: -d stopped the run.
+        lost=$(field lost "$LG" || echo 0)
+        [ $((ops + lost)) -lt $(($(field lines "$LG") * $(field clients "$LG"))) ] &&
+            NOTE[$k]="stopped at 10 s"
+        LAT[$k]+="$(awk -v s="$(field secs "$LG")" -v n="$ops" 'BEGIN { if (n > 0) printf "%.3f", s / n * 1e6 }') "
+        if [ "$s" = udp ]; then
+            d0=$(($(udp_drops "$SPORT") - d0))
+            LOST[$k]=$((${LOST[$k]:-0} + lost))
+            SENT[$k]=$((${SENT[$k]:-0} + $(field lines "$LG") * $(field clients "$LG")))
+            SDROP[$k]=$((${SDROP[$k]:-0} + d0))
+            lost=", $lost lost ($d0 dropped at the server's socket; RcvbufErrors +$(($(rcvbuf_errors) - e0)), all sockets)"
+        else
+            lost=""
+        fi
+        say "$s: ${TITLE[$c]}: $rate/s, $cpu µs CPU/op$lost (run ${N[$k]}; loadgen used $(field cpu "$LG") s CPU in $(field secs "$LG") s)"
     fi
     return 0
 }
@@ -457,7 +576,7 @@ declare -A UNAVAILABLE
 # Whether SERVER has a case that ran once, briefly, and may run again.
 wants_more() {
     local c k
-    for c in "${CASES[@]}"; do
+    for c in $(cases_of "$1"); do
         k=$1:$c
         [ "$c" = idle ] && k=$1:active
         [ "${N[$k]:-0}" -ge 1 ] && [ "${N[$k]}" -lt "${RUNS_MAX[$c]}" ] &&
@@ -472,7 +591,7 @@ serve_cases() { # serve_cases SERVER PASS
         say "$s: n/a ($SWHY)"
         return
     fi
-    for c in "${CASES[@]}"; do
+    for c in $(cases_of "$s"); do
         k=$s:$c
         [ "$c" = idle ] && k=$s:active
         [ -n "$(not_for "$s" "$c")" ] && continue
@@ -486,11 +605,12 @@ serve_cases() { # serve_cases SERVER PASS
     stop_server "$SPID"
 }
 
-for s in "${SERVERS[@]}"; do
+for s in "${SERVERS[@]}" "${TRANSPORTS[@]}"; do
     serve_cases "$s" 1
 done
 pipe_round() {
     local p
+    only pipe || return
     start_server yardstick || { say "yardstick: $SWHY"; return; }
     for p in "${PIPERS[@]}"; do
         [ "${PN[$p]:-0}" -lt "$1" ] || continue
@@ -501,7 +621,7 @@ pipe_round() {
 }
 pipe_round 1
 # Second pass: the short cases again, up to three runs each, while time allows.
-for s in "${SERVERS[@]}"; do
+for s in "${SERVERS[@]}" "${TRANSPORTS[@]}"; do
     [ -z "${UNAVAILABLE[$s]:-}" ] && wants_more "$s" && serve_cases "$s" 2
 done
 pipe_round 2
@@ -626,6 +746,111 @@ notes() {
 EOF
 }
 
+# The second table: the exchange over each transport, side by side.
+tlabel() {
+    case $1 in
+    tcp) echo "TCP loopback (epoll)" ;;
+    unix) echo "AF_LOCAL stream (epoll)" ;;
+    udp) echo "UDP" ;;
+    esac
+}
+commas() { awk -v n="$1" 'BEGIN { s = ""; while (n >= 1000) { s = sprintf(",%03d", n % 1000) s; n = int(n / 1000) } print n s }'; }
+lost_text() { # lost_text KEY: what loadgen counted lost over the runs
+    local k=$1
+    [ -n "${SENT[$k]:-}" ] || return 0
+    printf 'lost %s of %s' "$(commas "${LOST[$k]}")" "$(commas "${SENT[$k]}")"
+    [ "${LOST[$k]}" != 0 ] && printf ', %s dropped at the server' "$(commas "${SDROP[$k]}")"
+    return 0
+}
+# One row per measure, one column per transport, each figure with its
+# ratio to TCP's (two significant digits when small).
+tratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "–"
+    else printf (a / b < 0.1 ? "%.2g×" : "%.2f×"), a / b }'; }
+tcell() { # tcell KIND KEY: a cell of the transport table
+    local kind=$1 k=$2 v ref cell lost
+    if [ "${N[$k]:-0}" = 0 ]; then
+        cell=${NOTE[$k]:-$(not_for "${k%%:*}" "${k#*:}")}
+        echo "${cell:-skipped: time}"
+        return
+    fi
+    case $kind in
+    lat) v=$(median_of "${LAT[$k]}"); ref=$(median_of "${LAT[tcp:${k#*:}]:-}"); cell="$(human "$v") µs" ;;
+    cpu) v=$(median_of "${CPU[$k]}"); ref=$(median_of "${CPU[tcp:${k#*:}]:-}"); cell="$(human "$v") µs" ;;
+    rate) v=$(median_of "${RATE[$k]}"); ref=$(median_of "${RATE[tcp:tp]:-}"); cell="$(human "$v") lines/s" ;;
+    esac
+    if [ "$k" = udp:tw ]; then
+        cell="$cell ($(tratio "$v" "$(median_of "${RATE[udp:tp]:-}")") UDP's with 128)"
+    elif [ "${k%%:*}" != tcp ]; then
+        cell="$cell ($(tratio "$v" "$ref"))"
+    fi
+    [ -n "${NOTE[$k]:-}" ] && cell="$cell (${NOTE[$k]})"
+    lost=$(lost_text "$k")
+    [ "$kind" != cpu ] && [ -n "$lost" ] && { [ "${LOST[$k]}" != 0 ] || [ "$kind" = rate ]; } &&
+        cell="$cell, $lost"
+    echo "$cell"
+}
+transport_table() {
+    local s line kind c title
+    line="| one client of the exchange |"
+    for s in "${TRANSPORTS[@]}"; do line="$line $(tlabel "$s") |"; done
+    echo "$line"
+    line="| --- |"
+    for s in "${TRANSPORTS[@]}"; do line="$line --: |"; done
+    echo "$line"
+    while IFS='|' read -r kind c title; do
+        line="| $title |"
+        for s in "${TRANSPORTS[@]}"; do
+            if [ -n "${UNAVAILABLE[$s]:-}" ]; then
+                line="$line ${UNAVAILABLE[$s]} |"
+            elif [ "$c" = tw ] && [ "$s" != udp ]; then
+                line="$line – |"
+            else
+                line="$line $(tcell "$kind" "$s:$c") |"
+            fi
+        done
+        echo "$line"
+    done <<'ROWS'
+lat|tl1|lockstep, one CPU: time per round trip
+lat|tl2|lockstep, two CPUs: time per round trip
+cpu|tl2|lockstep, two CPUs: server CPU per round trip
+rate|tp|pipelined: lines per second
+cpu|tp|pipelined: server CPU per line
+rate|tw|pipelined with 4,096 datagrams in flight (TCP's 256 KiB)
+ROWS
+    line="| runs (each row above) |"
+    for s in "${TRANSPORTS[@]}"; do
+        line="$line ${N[$s:tl1]:-0}, ${N[$s:tl2]:-0}, ${N[$s:tl2]:-0}, ${N[$s:tp]:-0}, ${N[$s:tp]:-0}"
+        [ "$s" = udp ] && line="$line, ${N[$s:tw]:-0}"
+        line="$line |"
+    done
+    echo "$line"
+}
+
+transport_notes() {
+    cat <<'EOF'
+
+- The same exchange over three transports, one client, in the same
+  run. TCP and AF_LOCAL: tcp-server's default design, `--model epoll
+  -q -q` with `-b 127.0.0.1 0` or `-U` and a socket file in a
+  `mktemp -d` directory. UDP: `tcp-server -u -q -q -b 127.0.0.1 0`,
+  which has one design of its own (one socket, a poll loop, a
+  `recvfrom` and a `sendto` per datagram).
+- Lockstep: 20,000 lines of 64 bytes, each sent when the echo of the
+  one before is back; time per round trip is the run's time divided by
+  its lines. Under 1× TCP is quicker.
+- Pipelined: TCP and AF_LOCAL 1,000,000 lines with up to 256 KiB
+  unanswered; UDP 200,000 lines, a datagram each, up to 128 in flight
+  (8 KiB), which loadgen sends and reads 64 at a time (`sendmmsg`,
+  `recvmmsg`).
+- UDP is never sent again: a line whose echo does not come (a later
+  line's echo came first, or none in 0.5 s) is lost, is not in the rate
+  and is counted over the runs. "Dropped at the server": the server
+  socket's receive-buffer overflows (the drops of /proc/net/udp); the
+  other losses are echoes dropped at loadgen's own socket. The last
+  row sends with TCP's window, 4,096 datagrams at once.
+EOF
+}
+
 # The SVG: lockstep throughput against clients, for each server.
 plot() {
     local s c r
@@ -644,18 +869,30 @@ TABLE=$(
     echo
     table
     notes
+    if [ ${#TRANSPORTS[@]} -gt 0 ]; then
+        echo
+        echo "The exchange over TCP loopback, AF_LOCAL and UDP, one client:"
+        echo
+        transport_table
+        transport_notes
+    fi
 )
 echo
 echo "$TABLE"
+if [ -n "$ONLY" ]; then
+    say "done in $((($(now_ms) - T0) / 1000)) s (BENCH_ONLY: docs/ left as they are)"
+    exit $FAILED
+fi
 
 if [ ! -f "$DOC" ]; then
     cat >"$DOC" <<'EOF'
 # Performance
 
-The table below and the plot [bench-clients.svg](bench-clients.svg) are
+The tables below and the plot [bench-clients.svg](bench-clients.svg) are
 written by `make bench` (bench/run.sh, bench/README.md): every server
 design of tcp-server, the yardstick and socat and ncat, measured over
-loopback on the machine named above the table.
+loopback on the machine named above the tables; then the exchange itself
+over TCP loopback, an AF_LOCAL stream socket and UDP, side by side.
 
 <!-- bench:table -->
 <!-- /bench:table -->
