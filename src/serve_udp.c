@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 
+#include "conn.h"
 #include "escape.h"
 #include "libsock.h"
 #include "server_loop.h"
@@ -54,6 +55,7 @@ struct udp_server {
     size_t room;
     char *shown;            /* a received line, escaped for the log */
     unsigned long dropped;  /* replies the socket could not take */
+    long long next_due;     /* no peer falls idle before this; -1: none */
     int forgotten;          /* peers whose session ended (--once) */
 };
 
@@ -183,6 +185,9 @@ static struct peer *new_peer(struct udp_server *u,
     p->addr = *ss;
     p->len = len;
     p->last = now;
+    /* Peers already in the table fall due no later than this one. */
+    if (u->cfg->idle_ms > 0 && u->next_due < 0)
+        u->next_due = now + u->cfg->idle_ms;
     if (sock_addr_text((const struct sockaddr *)ss, len, p->text,
                        sizeof p->text) == -1)
         strcpy(p->text, "?");
@@ -235,7 +240,8 @@ static void receive(struct udp_server *u, long long now)
 }
 
 /* Forget peers silent for --idle-timeout, telling them so.  Returns the
- * next time one of them may fall due. */
+ * next time one of them may fall due (-1: none).  A peer heard from
+ * since only falls due later, so that time is a safe lower bound. */
 static long long expire(struct udp_server *u, long long now)
 {
     long long next = -1;
@@ -259,15 +265,6 @@ static long long expire(struct udp_server *u, long long now)
     return next;
 }
 
-/* Empty the wake pipe: its bytes only say "look at *stop". */
-static void drain(int fd)
-{
-    char sink[64];
-
-    while (read(fd, sink, sizeof sink) > 0)
-        ;
-}
-
 int server_run_udp(int fd, const struct server_config *cfg,
                    const volatile sig_atomic_t *stop)
 {
@@ -275,6 +272,7 @@ int server_run_udp(int fd, const struct server_config *cfg,
     int rc = 0;
 
     memset(&u, 0, sizeof u);
+    u.next_due = -1;
     u.cfg = cfg;
     u.fd = fd;
     /* One byte more than the longest line, to see that one is longer. */
@@ -290,8 +288,12 @@ int server_run_udp(int fd, const struct server_config *cfg,
     while (!*stop && !(cfg->once && u.forgotten > 0)) {
         struct pollfd pfd[2];
         long long now = sock_clock_ms();
-        long long next = expire(&u, now);
-        int timeout = next < 0 ? -1 : (int)(next - now);
+        int timeout;
+
+        /* The table is swept only when a peer may be due, not per turn. */
+        if (u.next_due >= 0 && now >= u.next_due)
+            u.next_due = expire(&u, now);
+        timeout = u.next_due < 0 ? -1 : (int)(u.next_due - now);
 
         pfd[0].fd = fd;
         pfd[0].events = POLLIN;
@@ -307,7 +309,7 @@ int server_run_udp(int fd, const struct server_config *cfg,
             break;
         }
         if (pfd[1].revents != 0)
-            drain(cfg->wake_fd);
+            drain_wake(cfg->wake_fd);
         if (pfd[0].revents != 0)
             receive(&u, sock_clock_ms());
     }

@@ -231,6 +231,21 @@ static void idle_peers_are_forgotten(void **state)
     start = ms_now();
     expect_dstr(a, "error: idle timeout\n");
     assert_true(ms_now() - start >= 700);   /* not before the second */
+    {
+        /* A peer that talks every 300 ms for 1.8 s is never idle. */
+        int b = udp_to(port), k;
+
+        dsend(b, "tick\n", 5);
+        expect_dstr(b, "welcome!\n");
+        expect_dstr(b, "tick\n");
+        for (k = 0; k < 6; k++) {
+            sleep_ms(300);
+            dsend(b, "tick\n", 5);
+            expect_dstr(b, "tick\n");
+        }
+        expect_nothing(b);
+        close(b);
+    }
     dsend(a, "back\n", 5);
     expect_dstr(a, "welcome!\n");
     expect_dstr(a, "back\n");
