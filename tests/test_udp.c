@@ -396,6 +396,53 @@ static void client_lost_reply(void **state)
     close(fd);
 }
 
+/* What the server sends unasked (an idle or shutdown notice) answers no
+ * line: the client keeps waiting for the replies still owed.  The server
+ * here is the test's own socket, so the order is exact. */
+static void client_counts_only_answers(void **state)
+{
+    char out[256], ps[16], got[16];
+    struct sockaddr_storage from;
+    socklen_t flen = sizeof from;
+    int port, fd = udp_bound(&port), k;
+    /* ... and an error that answers a line ends that session: the next
+     * welcome opens another and answers nothing. */
+    static const char *const replies[] = {
+        "welcome!\n", "a\n", "error: idle timeout\n", "welcome!\n", "b\n",
+        "error: line too long (max 8 bytes)\n", "welcome!\n", "d\n",
+    };
+
+    (void)state;
+    snprintf(ps, sizeof ps, "%d", port);
+    {
+        char *argv[] = { (char *)bin_path("tcp-client"), "-u", "--timeout",
+                         "60", "127.0.0.1", ps, NULL };
+
+        proc_start(&cli, argv, 1);
+        assert_int_equal(write_full(cli.in, "a\nb\nc\nd\n", 8, T_MS), 0);
+        proc_close_in(&cli);
+        for (k = 0; k < 4; k++) {
+            struct pollfd p = { fd, POLLIN, 0 };
+
+            assert_int_equal(poll(&p, 1, T_MS), 1);
+            flen = sizeof from;
+            assert_int_equal(recvfrom(fd, got, sizeof got, 0,
+                                      (struct sockaddr *)&from, &flen), 2);
+        }
+        for (k = 0; k < 8; k++)
+            assert_int_equal(sendto(fd, replies[k], strlen(replies[k]), 0,
+                                    (struct sockaddr *)&from, flen),
+                             (ssize_t)strlen(replies[k]));
+        read_until(cli.out, out, sizeof out, NULL, T_MS);
+        assert_string_equal(out, "welcome!\na\nerror: idle timeout\n"
+                                 "welcome!\nb\n"
+                                 "error: line too long (max 8 bytes)\n"
+                                 "welcome!\nd\n");
+        assert_int_equal(proc_wait(&cli, T_MS), 0);
+    }
+    close(fd);
+}
+
 /* Trace mode: no listen, no accept, no handshake, no states. */
 static void trace_shows_datagrams(void **state)
 {
@@ -534,6 +581,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(client_exchange, setup, teardown),
         cmocka_unit_test_setup_teardown(client_unreachable, setup, teardown),
         cmocka_unit_test_setup_teardown(client_lost_reply, setup, teardown),
+        cmocka_unit_test_setup_teardown(client_counts_only_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(trace_shows_datagrams, setup, teardown),
         cmocka_unit_test_setup_teardown(udp_usage_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(peers_nc_and_socat, setup, teardown),
