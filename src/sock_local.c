@@ -74,7 +74,12 @@ static void err_bad_name(struct sock_err *why, const char *step,
                  strlen(name), (size_t)SOCK_LOCAL_PATH_MAX);
         sock_err_text(why, step, what, reason);
     } else {
-        sock_err_text(why, step, what, strerror(err));
+        char reason[128];
+
+        /* XSI strerror_r, as sock_err.c: the library may run in threads. */
+        if (strerror_r(err, reason, sizeof reason) != 0)
+            snprintf(reason, sizeof reason, "error %d", err);
+        sock_err_text(why, step, what, reason);
     }
     if (why != NULL)
         why->gai = 0;
