@@ -182,24 +182,24 @@ int sock_udp_connect(const char *host, const char *port, int family,
                      struct sock_err *why)
 {
     struct addrinfo *list;
-    int fd;
+    int fd, err = 0;
 
     list = sock_resolve_type(host, port, family, SOCK_DGRAM, 0, why);
     if (list == NULL)
         return -1;
     fd = open_socket(list);
     if (fd == -1) {
-        sock_err_addr(why, "socket", list->ai_addr, list->ai_addrlen, errno);
+        err = errno;
+        sock_err_addr(why, "socket", list->ai_addr, list->ai_addrlen, err);
     } else if (sock_connect(fd, list->ai_addr, list->ai_addrlen) == -1) {
-        sock_err_addr(why, "connect", list->ai_addr, list->ai_addrlen, errno);
-        close_keep_errno(fd);
+        err = errno;
+        sock_err_addr(why, "connect", list->ai_addr, list->ai_addrlen, err);
+        sock_close(fd);
         fd = -1;
     }
-    {
-        int err = errno;
-        freeaddrinfo(list);
+    freeaddrinfo(list);
+    if (fd == -1)
         errno = err;
-    }
     return fd;
 }
 
