@@ -536,7 +536,7 @@ normalize() {
         -e 's/@PORT@/8080/g' \
         -e 's/pid=[0-9]+/pid=*/g' \
         -e 's/proc\/[0-9]+/proc\/*/g' -e 's/socket:\[[0-9]+\]/socket:[*]/g' \
-        -e 's/^([-bcdlps][-rwxsStT]{9}[.+]?) [0-9]+ [^ ]+ [^ ]+ [0-9]+ [A-Z][a-z]{2} [0-9 ]+ [0-9:]{4,5} /\1 * * * * * /' \
+        -e 's/^([-bcdlps][-rwxsStT]{9}[.+]?) [0-9]+ [^ ]+ [^ ]+ [0-9]+ [A-Z][a-z]{2} [0-9 ]+ [0-9:*]{2,5} /\1 * * * * * /' \
         -e 's/^(u_[a-z]+ [A-Z]+ [0-9]+ [0-9]+ [^ ]+ )[0-9]+ /\1* /' \
         -e 's/^(disconnected unix:\(unnamed\)) \((gone|reset|eof)\)$/\1 (*)/' \
         -e '/^ ?at java\.base\//d' -e '/^[a-z]+\([0-9]+.*\) = -1 EAGAIN /d' \
