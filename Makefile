@@ -13,51 +13,56 @@ PKGDIR   ?= $(LIBDIR)/pkgconfig
 
 VERSION  := $(shell sed -n 's/^\#define LIBSOCK_VERSION "\(.*\)"/\1/p' include/libsock.h)
 
-SOCK_CFLAGS = -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Iinclude -MMD -MP
-# tcp-server writes its log from a thread of its own (src/logq.c).
-SOCK_LDLIBS = -pthread
+SOCK_CFLAGS = -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -MMD -MP
+# tcp-server writes its log from a thread of its own (src/server/logq.c).
+SERVER_LDLIBS = -pthread
 # Unit tests must reach the --wrap'ed calls: no inlining, no __read_chk.
 TEST_CFLAGS = -O0 -g -U_FORTIFY_SOURCE
 
 B := build
 
-LIB_SRCS  := src/sock_calls.c src/sock_addr.c src/sock_open.c src/sock_io.c \
-             src/sock_trace.c src/sock_trace_format.c src/sock_state.c \
-             src/sock_err.c src/sock_clock.c src/sock_local.c
-LIB_OBJS  := $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
-LIB       := $(B)/libsock.a
+# One line per step ("CC src/server/conn.c"); make V=1 shows the commands.
+ifneq ($(V),1)
+Q         := @
+QUIET_CC   = @printf '  %-4s %s\n' CC $<;
+QUIET_AR   = @printf '  %-4s %s\n' AR $@;
+QUIET_LINK = @printf '  %-4s %s\n' LINK $@;
+endif
 
-# The programs' own modules: the protocol (session), the serving and
-# client loops, argument parsing, escaping.  main() stays in tcp-*.c.
-APP_SRCS  := src/session.c src/escape.c src/args.c src/server_args.c \
-             src/client_args.c src/client_loop.c \
-             src/std_fds.c src/logq.c src/fd_io.c src/trace_out.c \
-             src/server_hold.c src/conn.c src/serve_poll.c src/serve_epoll.c \
-             src/serve_iterative.c src/serve_fork.c src/serve_thread.c \
-             src/stop_signal.c src/serve_udp.c src/client_udp.c
-APP_OBJS  := $(APP_SRCS:src/%.c=$(B)/obj/%.o)
-SERVER_OBJS := $(B)/obj/tcp-server.o $(B)/obj/server_args.o \
-               $(B)/obj/conn.o $(B)/obj/serve_poll.o $(B)/obj/serve_epoll.o \
-               $(B)/obj/serve_iterative.o $(B)/obj/serve_fork.o \
-               $(B)/obj/serve_thread.o $(B)/obj/stop_signal.o \
-               $(B)/obj/session.o $(B)/obj/escape.o \
-               $(B)/obj/args.o $(B)/obj/std_fds.o $(B)/obj/logq.o \
-               $(B)/obj/fd_io.o $(B)/obj/trace_out.o $(B)/obj/server_hold.o \
-               $(B)/obj/serve_udp.o
-CLIENT_OBJS := $(B)/obj/tcp-client.o $(B)/obj/client_args.o \
-               $(B)/obj/client_loop.o $(B)/obj/client_udp.o \
-               $(B)/obj/session.o $(B)/obj/args.o \
-               $(B)/obj/std_fds.o $(B)/obj/fd_io.o $(B)/obj/trace_out.o \
-               $(B)/obj/logq.o
-PROGRAMS  := $(B)/tcp-server $(B)/tcp-client
+# The house (docs/architecture.md): one folder per product, each built
+# with only the headers it may use, so that crossing a boundary does not
+# compile.  libsock sees its own private headers; the programs see
+# libsock's public header, what both share (common/) and their own folder.
+INC_libsock := -Iinclude -Isrc/libsock
+INC_common  := -Iinclude -Isrc/common -Isrc/server
+INC_server  := -Iinclude -Isrc/common -Isrc/server -Isrc/libsock
+INC_client  := -Iinclude -Isrc/common -Isrc/client -Isrc/libsock
+# The folder of src/FOLDER/FILE, from the stem FOLDER/FILE.
+folder = $(firstword $(subst /, ,$(1)))
 
-# The same code built the tests' way, so the wraps are always hit.
-TLIB_OBJS := $(LIB_SRCS:src/%.c=$(B)/tobj/%.o)
+# Each program is its folder's files, what both share, and libsock.  A
+# file added to a folder is built and linked; main() is in tcp-*.c.
+LIB_SRCS    := $(wildcard src/libsock/*.c)
+COMMON_SRCS := $(wildcard src/common/*.c)
+SERVER_SRCS := $(wildcard src/server/*.c)
+CLIENT_SRCS := $(wildcard src/client/*.c)
+MAINS       := src/server/tcp-server.c src/client/tcp-client.c
+
+obj = $(patsubst src/%.c,$(B)/$(1)/%.o,$(2))
+LIB         := $(B)/libsock.a
+LIB_OBJS    := $(call obj,obj,$(LIB_SRCS))
+SERVER_OBJS := $(call obj,obj,$(SERVER_SRCS) $(COMMON_SRCS))
+CLIENT_OBJS := $(call obj,obj,$(CLIENT_SRCS) $(COMMON_SRCS) src/server/logq.c)
+PROGRAMS    := $(B)/tcp-server $(B)/tcp-client
+
+# The same code built the tests' way, so the wraps are always hit: the
+# library, and the programs' modules without their main().
+TLIB_OBJS := $(call obj,tobj,$(LIB_SRCS))
 TLIB      := $(B)/tobj/libsock-test.a
-TAPP_OBJS := $(APP_SRCS:src/%.c=$(B)/tobj/%.o)
+TAPP_OBJS := $(call obj,tobj,$(filter-out $(MAINS),$(COMMON_SRCS) $(SERVER_SRCS) $(CLIENT_SRCS)))
 TAPP      := $(B)/tobj/libapp-test.a
 
-# Calls the unit tests may fake (tests/mock_syscalls.c).
+# Calls the unit tests may fake (tests/support/mock_syscalls.c).
 WRAPS := socket bind listen accept accept4 connect recv send close getaddrinfo \
          freeaddrinfo poll getsockopt setsockopt shutdown recvfrom sendto
 WRAP_LDFLAGS := $(foreach w,$(WRAPS),-Wl,--wrap=$(w))
@@ -65,7 +70,14 @@ WRAP_LDFLAGS := $(foreach w,$(WRAPS),-Wl,--wrap=$(w))
 CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
-TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
+# Tests mirror the source: unit suites drive one module in this process
+# (the kernel's failures scripted with --wrap); end-to-end suites run the
+# real programs over loopback; support/ is what they share.
+UNIT_TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
+E2E_TESTS  := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/e2e/test_*.c))
+TESTS      := $(UNIT_TESTS) $(E2E_TESTS)
+SUPPORT_OBJS := $(patsubst tests/%.c,$(B)/tests/%.o,$(wildcard tests/support/*.c))
+TEST_INC   := -Iinclude -Isrc/libsock -Isrc/common -Isrc/server -Isrc/client -Itests/support
 
 MAN1 := $(wildcard docs/*.1)
 MAN3 := $(wildcard docs/*.3)
@@ -76,51 +88,53 @@ MAN3 := $(wildcard docs/*.3)
 all: $(LIB) $(PROGRAMS)
 
 $(LIB): $(LIB_OBJS)
-	$(AR) rcs $@ $^
+	$(QUIET_AR)$(AR) rcs $@ $^
 
 $(B)/tcp-server: $(SERVER_OBJS) $(LIB) $(B)/.flags
-	$(CC) $(LDFLAGS) -o $@ $(SERVER_OBJS) $(LIB) $(LDLIBS) $(SOCK_LDLIBS)
+	$(QUIET_LINK)$(CC) $(LDFLAGS) -o $@ $(SERVER_OBJS) $(LIB) $(LDLIBS) $(SERVER_LDLIBS)
 
 $(B)/tcp-client: $(CLIENT_OBJS) $(LIB) $(B)/.flags
-	$(CC) $(LDFLAGS) -o $@ $(CLIENT_OBJS) $(LIB) $(LDLIBS) $(SOCK_LDLIBS)
+	$(QUIET_LINK)$(CC) $(LDFLAGS) -o $@ $(CLIENT_OBJS) $(LIB) $(LDLIBS) $(SERVER_LDLIBS)
 
 # Everything is rebuilt when the compiler or any user flag changes, so a
 # sanitizer build is just "make CFLAGS=... LDFLAGS=...".
 FLAGS_NOW = $(CC) | $(CPPFLAGS) | $(CFLAGS) | $(LDFLAGS) | $(LDLIBS)
-$(B)/.flags: FORCE | $(B)
-	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' >$@
+$(B)/.flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(FLAGS_NOW)' | cmp -s - $@ 2>/dev/null || echo '$(FLAGS_NOW)' >$@
 FORCE:
 
-$(B)/obj/%.o: src/%.c $(B)/.flags | $(B)/obj
-	$(CC) $(CPPFLAGS) $(SOCK_CFLAGS) $(CFLAGS) -c -o $@ $<
+$(B)/obj/%.o: src/%.c $(B)/.flags
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(CPPFLAGS) $(SOCK_CFLAGS) $(INC_$(call folder,$*)) $(CFLAGS) -c -o $@ $<
 
 $(TLIB): $(TLIB_OBJS)
-	$(AR) rcs $@ $^
+	$(QUIET_AR)$(AR) rcs $@ $^
 
 $(TAPP): $(TAPP_OBJS)
-	$(AR) rcs $@ $^
+	$(QUIET_AR)$(AR) rcs $@ $^
 
-$(B)/tobj/%.o: src/%.c $(B)/.flags | $(B)/tobj
-	$(CC) $(CPPFLAGS) $(SOCK_CFLAGS) $(CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
+$(B)/tobj/%.o: src/%.c $(B)/.flags
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(CPPFLAGS) $(SOCK_CFLAGS) $(INC_$(call folder,$*)) $(CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
 
 # TEST_SOURCE_DIR: the interop tests look for the article above it.
-$(B)/tests/%.o: tests/%.c $(B)/.cmocka-ok $(B)/.flags | $(B)/tests
-	$(CC) $(CPPFLAGS) $(SOCK_CFLAGS) -Isrc -Itests $(CMOCKA_CFLAGS) $(CFLAGS) $(TEST_CFLAGS) \
+$(B)/tests/%.o: tests/%.c $(B)/.cmocka-ok $(B)/.flags
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(CPPFLAGS) $(SOCK_CFLAGS) $(TEST_INC) $(CMOCKA_CFLAGS) $(CFLAGS) $(TEST_CFLAGS) \
 	  -DTEST_SOURCE_DIR='"$(CURDIR)"' -c -o $@ $<
 
 # Every test links the mocks and both archives (only what it uses is
-# pulled in); integration tests run the real programs, so build them too.
-TEST_LINK = $(B)/tests/mock_syscalls.o $(B)/tests/testutil.o $(TAPP) $(TLIB)
-$(B)/tests/test_%: $(B)/tests/test_%.o $(TEST_LINK) $(B)/.flags | $(PROGRAMS)
-	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LINK) $(WRAP_LDFLAGS) $(CMOCKA_LIBS) $(LDLIBS) $(SOCK_LDLIBS)
+# pulled in); end-to-end tests run the real programs, so build them too.
+TEST_LINK = $(SUPPORT_OBJS) $(TAPP) $(TLIB)
+$(B)/tests/%: $(B)/tests/%.o $(TEST_LINK) $(B)/.flags | $(PROGRAMS)
+	$(QUIET_LINK)$(CC) $(LDFLAGS) -o $@ $< $(TEST_LINK) $(WRAP_LDFLAGS) $(CMOCKA_LIBS) $(LDLIBS) $(SERVER_LDLIBS)
 
 # Install cmocka if it is missing (or say how), once per build tree.
-$(B)/.cmocka-ok: tests/ensure-cmocka.sh | $(B)
+$(B)/.cmocka-ok: tests/ensure-cmocka.sh
+	@mkdir -p $(@D)
 	sh tests/ensure-cmocka.sh "$(CC)"
 	touch $@
-
-$(B) $(B)/obj $(B)/tobj $(B)/tests:
-	mkdir -p $@
 
 # Run every suite, even after a failure; the last line sums them all
 # ("N passed, N failed, N skipped"), and any failed suite fails make test.
@@ -128,8 +142,8 @@ $(B) $(B)/obj $(B)/tobj $(B)/tests:
 # exchange, limits, stop and trace against each other design (the
 # iterative one skips what needs clients at once: it serves one at a
 # time by design).
-MODEL_SUITES = $(B)/tests/test_tcp_server $(B)/tests/test_server_attacks \
-               $(B)/tests/test_trace_mode $(B)/tests/test_local
+MODEL_SUITES = $(addprefix $(B)/tests/e2e/,test_tcp_server test_server_attacks \
+               test_trace_mode test_local_exchange)
 MODEL_RUNS = $(foreach m,poll thread fork iterative,$(addprefix $(m):,$(MODEL_SUITES)))
 test: $(TESTS)
 	@sh tests/run-suites.sh $(TESTS) $(MODEL_RUNS)
@@ -140,8 +154,10 @@ test: $(TESTS)
 # analysers on the product's sources.
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=undefined
-CPPCHECK_FLAGS = -q --std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc \
-                 --enable=warning,style,performance,portability \
+# missingInclude: a project header cppcheck cannot find is an error, not
+# a file silently left out of the analysis.
+CPPCHECK_FLAGS = -q --std=c99 -D_POSIX_C_SOURCE=200809L \
+                 --enable=warning,style,performance,portability,missingInclude \
                  --inline-suppr --error-exitcode=1
 # cert-err33-c (unchecked printf) is left out: a failed message to
 # stderr has nowhere better to be reported.
@@ -151,11 +167,17 @@ check: all
 	$(MAKE) B=$(B)/asan CFLAGS='$(SAN_FLAGS)' LDFLAGS='$(SAN_FLAGS)' all
 	TCP_SANITIZED=1 TCP_BIN_DIR=$(B)/asan ASAN_OPTIONS=detect_leaks=1 \
 	  $(MAKE) B=$(B)/asan CFLAGS='$(SAN_FLAGS)' LDFLAGS='$(SAN_FLAGS)' \
-	  MODEL_SUITES='$(B)/asan/tests/test_tcp_server $(B)/asan/tests/test_trace_mode' test
+	  MODEL_SUITES='$(B)/asan/tests/e2e/test_tcp_server $(B)/asan/tests/e2e/test_trace_mode' test
 	sh tests/valgrind-exchange.sh $(B)
-	cppcheck $(CPPCHECK_FLAGS) src include
-	clang-tidy -quiet --checks='$(TIDY_CHECKS)' --warnings-as-errors='*' \
-	  $(wildcard src/*.c) -- -std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc
+	@for d in libsock common server client; do \
+	  case $$d in libsock) inc='$(INC_libsock)';; common) inc='$(INC_common)';; \
+	    server) inc='$(INC_server)';; client) inc='$(INC_client)';; esac; \
+	  echo "  CPPCHECK src/$$d"; \
+	  cppcheck $(CPPCHECK_FLAGS) $$inc src/$$d || exit 1; \
+	  echo "  TIDY src/$$d"; \
+	  clang-tidy -quiet --checks='$(TIDY_CHECKS)' --warnings-as-errors='*' \
+	    src/$$d/*.c -- -std=c99 -D_POSIX_C_SOURCE=200809L $$inc || exit 1; \
+	done
 	@echo "make check: sanitizers, valgrind, cppcheck and clang-tidy all clean."
 
 # make coverage: the whole suite on a --coverage build in $(B)/cov (the
@@ -180,22 +202,23 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=undefined
-FUZZ_LINES_SRCS := tests/fuzz/fuzz_lines.c src/sock_io.c src/sock_calls.c \
-                   src/sock_trace.c src/session.c src/escape.c
-FUZZ_ARGS_SRCS  := tests/fuzz/fuzz_args.c src/args.c
+FUZZ_LINES_SRCS := tests/fuzz/fuzz_lines.c src/libsock/sock_io.c src/libsock/sock_calls.c \
+                   src/libsock/sock_trace.c src/common/session.c src/server/escape.c
+FUZZ_ARGS_SRCS  := tests/fuzz/fuzz_args.c src/common/args.c
+FUZZ_INC        := -Iinclude -Isrc/libsock -Isrc/common -Isrc/server -Isrc/client
 FUZZ_TARGETS    := lines server_args client_args
 
 $(B)/fuzz/fuzz_lines: $(FUZZ_LINES_SRCS) | $(B)/fuzz
-	$(FUZZ_CC) -std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(FUZZ_FLAGS) \
+	$(FUZZ_CC) -std=c99 -D_POSIX_C_SOURCE=200809L $(FUZZ_INC) $(FUZZ_FLAGS) \
 	  -o $@ $(FUZZ_LINES_SRCS) -Wl,--wrap=recv
 
-$(B)/fuzz/fuzz_server_args: $(FUZZ_ARGS_SRCS) src/server_args.c | $(B)/fuzz
-	$(FUZZ_CC) -std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(FUZZ_FLAGS) \
-	  -DFUZZ_SERVER -o $@ $(FUZZ_ARGS_SRCS) src/server_args.c
+$(B)/fuzz/fuzz_server_args: $(FUZZ_ARGS_SRCS) src/server/server_args.c | $(B)/fuzz
+	$(FUZZ_CC) -std=c99 -D_POSIX_C_SOURCE=200809L $(FUZZ_INC) $(FUZZ_FLAGS) \
+	  -DFUZZ_SERVER -o $@ $(FUZZ_ARGS_SRCS) src/server/server_args.c
 
-$(B)/fuzz/fuzz_client_args: $(FUZZ_ARGS_SRCS) src/client_args.c | $(B)/fuzz
-	$(FUZZ_CC) -std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(FUZZ_FLAGS) \
-	  -o $@ $(FUZZ_ARGS_SRCS) src/client_args.c
+$(B)/fuzz/fuzz_client_args: $(FUZZ_ARGS_SRCS) src/client/client_args.c | $(B)/fuzz
+	$(FUZZ_CC) -std=c99 -D_POSIX_C_SOURCE=200809L $(FUZZ_INC) $(FUZZ_FLAGS) \
+	  -o $@ $(FUZZ_ARGS_SRCS) src/client/client_args.c
 
 $(B)/fuzz:
 	mkdir -p $@
@@ -238,11 +261,9 @@ BENCH_PROGS := $(B)/bench/loadgen $(B)/bench/yardstick
 bench: $(PROGRAMS) $(BENCH_PROGS)
 	bash bench/run.sh $(B)
 
-$(B)/bench/%: bench/%.c $(B)/.flags | $(B)/bench
-	$(CC) $(CPPFLAGS) $(SOCK_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
-
-$(B)/bench:
-	mkdir -p $@
+$(B)/bench/%: bench/%.c $(B)/.flags
+	@mkdir -p $(@D)
+	$(QUIET_LINK)$(CC) $(CPPFLAGS) $(SOCK_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
 -include $(wildcard $(B)/bench/*.d)
 
@@ -253,7 +274,8 @@ $(B)/bench:
 pc_dir = $(if $(filter $(PREFIX),$(1)),$${$(2)},$(if $(filter $(PREFIX)/%,$(1)),$${$(2)}$(patsubst $(PREFIX)%,%,$(1)),$(1)))
 
 # Written on every run: PREFIX, INCDIR or LIBDIR may differ from last time.
-$(B)/libsock.pc: FORCE | $(B)
+$(B)/libsock.pc: FORCE
+	@mkdir -p $(@D)
 	printf '%s\n' 'prefix=$(PREFIX)' 'exec_prefix=$${prefix}' \
 	  'includedir=$(call pc_dir,$(INCDIR),prefix)' \
 	  'libdir=$(call pc_dir,$(LIBDIR),exec_prefix)' '' \
@@ -279,4 +301,4 @@ uninstall:
 clean:
 	rm -rf $(B)
 
--include $(wildcard $(B)/obj/*.d $(B)/tobj/*.d $(B)/tests/*.d)
+-include $(wildcard $(B)/obj/*/*.d $(B)/tobj/*/*.d $(B)/tests/*/*.d)
