@@ -34,9 +34,9 @@ endif
 # compile.  libsock sees its own private headers; the programs see
 # libsock's public header, what both share (common/) and their own folder.
 INC_libsock := -Iinclude -Isrc/libsock
-INC_common  := -Iinclude -Isrc/common -Isrc/server
-INC_server  := -Iinclude -Isrc/common -Isrc/server -Isrc/libsock
-INC_client  := -Iinclude -Isrc/common -Isrc/client -Isrc/libsock
+INC_common  := -Iinclude -Isrc/common
+INC_server  := -Iinclude -Isrc/common -Isrc/server
+INC_client  := -Iinclude -Isrc/common -Isrc/client
 # The folder of src/FOLDER/FILE, from the stem FOLDER/FILE.
 folder = $(firstword $(subst /, ,$(1)))
 
@@ -52,7 +52,7 @@ obj = $(patsubst src/%.c,$(B)/$(1)/%.o,$(2))
 LIB         := $(B)/libsock.a
 LIB_OBJS    := $(call obj,obj,$(LIB_SRCS))
 SERVER_OBJS := $(call obj,obj,$(SERVER_SRCS) $(COMMON_SRCS))
-CLIENT_OBJS := $(call obj,obj,$(CLIENT_SRCS) $(COMMON_SRCS) src/server/logq.c)
+CLIENT_OBJS := $(call obj,obj,$(CLIENT_SRCS) $(COMMON_SRCS))
 PROGRAMS    := $(B)/tcp-server $(B)/tcp-client
 
 # The same code built the tests' way, so the wraps are always hit: the
@@ -94,7 +94,7 @@ $(B)/tcp-server: $(SERVER_OBJS) $(LIB) $(B)/.flags
 	$(QUIET_LINK)$(CC) $(LDFLAGS) -o $@ $(SERVER_OBJS) $(LIB) $(LDLIBS) $(SERVER_LDLIBS)
 
 $(B)/tcp-client: $(CLIENT_OBJS) $(LIB) $(B)/.flags
-	$(QUIET_LINK)$(CC) $(LDFLAGS) -o $@ $(CLIENT_OBJS) $(LIB) $(LDLIBS) $(SERVER_LDLIBS)
+	$(QUIET_LINK)$(CC) $(LDFLAGS) -o $@ $(CLIENT_OBJS) $(LIB) $(LDLIBS)
 
 # Everything is rebuilt when the compiler or any user flag changes, so a
 # sanitizer build is just "make CFLAGS=... LDFLAGS=...".

@@ -398,6 +398,17 @@ int sock_addr_text(const struct sockaddr *sa, socklen_t len, char *out,
  */
 int sock_set_nonblock(int fd, int on);
 
+/*
+ * sock_clock_ms - milliseconds on a clock that never jumps
+ * (CLOCK_MONOTONIC), for deadlines: the connect timeout here, and a
+ * program's idle clients and goodbyes.  Setting the wall clock does not
+ * move it, so a deadline neither fires early nor never.
+ *
+ * Returns milliseconds since some fixed point: only differences between
+ * two readings mean anything.  Cannot fail.
+ */
+long long sock_clock_ms(void);
+
 /* ------------------------------------------------------------------ */
 /* The article's other families and types: AF_LOCAL and UDP            */
 /* ------------------------------------------------------------------ */

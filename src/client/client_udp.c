@@ -24,7 +24,6 @@
 #include "libsock.h"
 #include "fd_io.h"
 #include "session.h"
-#include "sock_clock.h"
 #include "client_loop.h"
 
 #define DATAGRAM_MAX 65507   /* the most one IPv4 UDP datagram carries */

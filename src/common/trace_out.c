@@ -1,6 +1,6 @@
 /*
- * trace_out.c - trace mode's output: each libsock event as one line on
- * the program's error stream (trace_out.h).
+ * trace_out.c - trace mode's output: each libsock event formatted as one
+ * line and handed to the program's sink (trace_out.h).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -8,20 +8,10 @@
 
 #include "libsock.h"
 #include "fd_io.h"
-#include "logq.h"
 #include "trace_out.h"
 
-static int trace_fd = -1;          /* tcp-client: write here ... */
-static struct logq *trace_log;     /* ... tcp-server: queue here */
-
-static void put_line(char *line, size_t len)
-{
-    line[len++] = '\n';
-    if (trace_log != NULL)
-        (void)logq_put(trace_log, LOGQ_ERR, line, len);
-    else if (trace_fd >= 0)
-        (void)fd_write_all(trace_fd, line, len);
-}
+static trace_sink_fn *sink;        /* where each line goes, or NULL: off */
+static void *sink_arg;
 
 static void hook(const struct sock_trace_event *ev, void *arg)
 {
@@ -29,25 +19,33 @@ static void hook(const struct sock_trace_event *ev, void *arg)
     size_t n = sock_trace_format(ev, line, SOCK_TRACE_LINE_MAX);
 
     (void)arg;
-    if (n > 0)
-        put_line(line, n);
+    if (n > 0 && sink != NULL) {
+        line[n++] = '\n';
+        sink(line, n, sink_arg);
+    }
+}
+
+void trace_to(trace_sink_fn *fn, void *arg)
+{
+    sink = fn;
+    sink_arg = arg;
+    sock_trace_set(hook, NULL);
+}
+
+static void put_fd(const char *line, size_t len, void *arg)
+{
+    (void)fd_write_all(*(const int *)arg, line, len);
 }
 
 void trace_to_fd(int fd)
 {
-    trace_fd = fd;
-    trace_log = NULL;
-    sock_trace_set(hook, NULL);
-}
+    static int trace_fd;
 
-void trace_to_log(struct logq *q)
-{
-    trace_log = q;
-    trace_fd = -1;
-    sock_trace_set(hook, NULL);
+    trace_fd = fd;
+    trace_to(put_fd, &trace_fd);
 }
 
 int trace_on(void)
 {
-    return trace_log != NULL || trace_fd >= 0;
+    return sink != NULL;
 }

@@ -1,11 +1,12 @@
 /*
- * sock_clock.c - the monotonic millisecond clock (sock_clock.h).
+ * sock_clock.c - the monotonic millisecond clock (sock_clock_ms() in
+ * libsock.h) every deadline uses, in libsock and in the programs.
  *
  * SPDX-License-Identifier: MIT
  */
 #include <time.h>
 
-#include "sock_clock.h"
+#include "libsock.h"
 
 long long sock_clock_ms(void)
 {

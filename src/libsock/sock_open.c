@@ -13,7 +13,6 @@
 #include <unistd.h>
 #include <netinet/in.h>
 
-#include "sock_clock.h"
 #include "sock_internal.h"
 
 int sock_set_nonblock(int fd, int on)

@@ -18,7 +18,6 @@
 #include "escape.h"
 #include "session.h"
 #include "conn.h"
-#include "sock_clock.h"
 
 #define DRAIN_MS        1000  /* how long a closing peer may keep sending */
 #define LINGER_MS       5000  /* how long a peer may take to read our last reply */

@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include "conn.h"
-#include "sock_clock.h"
 
 #ifdef __linux__
 #include <sys/epoll.h>

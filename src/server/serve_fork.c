@@ -32,9 +32,8 @@
 #include <sys/wait.h>
 
 #include "conn.h"
-#include "sock_clock.h"
 #include "stop_signal.h"
-#include "trace_out.h"
+#include "trace_log.h"
 
 #define REAP_MS 100   /* children are reaped at least this often */
 #define CHILD_STOP_MS 450   /* a child's goodbye after a signal */

@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include "conn.h"
-#include "sock_clock.h"
 
 #define FIRST_CONN 2  /* poll slots: wake pipe, listener, then clients */
 

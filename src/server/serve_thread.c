@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include "conn.h"
-#include "sock_clock.h"
 
 #define STACK_BYTES ((size_t)256 * 1024)   /* serve_one needs a few KiB */
 

@@ -34,7 +34,6 @@
 #include "libsock.h"
 #include "server_loop.h"
 #include "session.h"
-#include "sock_clock.h"
 
 #define DATAGRAMS_PER_TURN 64   /* then look at the clock and the signal */
 #define UDP_PAYLOAD_MAX 65535   /* no datagram is longer */

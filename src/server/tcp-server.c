@@ -24,7 +24,7 @@
 #include "server_loop.h"
 #include "logq.h"
 #include "server_hold.h"
-#include "trace_out.h"
+#include "trace_log.h"
 #include "stop_signal.h"
 
 /* The log queue's size: room for thousands of ordinary lines, and always
