@@ -562,7 +562,7 @@ ssize_t sock_sendto(int fd, const void *buf, size_t count,
                     const struct sockaddr *addr, socklen_t addrlen);
 
 /* ------------------------------------------------------------------ */
-/* The trace seam (SPEC section 6)                                     */
+/* The trace seam (libsock(3), section Trace)                          */
 /* ------------------------------------------------------------------ */
 
 /*

@@ -32,12 +32,12 @@ static int gai_errno(int gai, int sys_errno)
 struct addrinfo *sock_resolve(const char *host, const char *port, int family,
                               int flags, struct sock_err *why)
 {
-    return sock_resolve_type(host, port, family, SOCK_STREAM, flags, why);
+    return sock__resolve_type(host, port, family, SOCK_STREAM, flags, why);
 }
 
-struct addrinfo *sock_resolve_type(const char *host, const char *port,
-                                   int family, int socktype, int flags,
-                                   struct sock_err *why)
+struct addrinfo *sock__resolve_type(const char *host, const char *port,
+                                    int family, int socktype, int flags,
+                                    struct sock_err *why)
 {
     struct addrinfo hints, *list = NULL;
     int gai, err;
@@ -64,7 +64,7 @@ struct addrinfo *sock_resolve_type(const char *host, const char *port,
         else
             snprintf(what, sizeof what, "%s:%s", host != NULL ? host : "*",
                      port);
-        sock_err_text(why, "resolve", what, reason);
+        sock__err_text(why, "resolve", what, reason);
         why->gai = gai;
     }
     errno = err;
@@ -175,4 +175,16 @@ int sock_addr_text(const struct sockaddr *sa, socklen_t len, char *out,
         return -1;
     }
     return 0;
+}
+
+void sock__err_addr(struct sock_err *why, const char *step,
+                    const struct sockaddr *sa, socklen_t salen, int err)
+{
+    char where[SOCK_ADDR_TEXT_MAX] = "";
+
+    if (why != NULL && sa != NULL &&
+        sock_addr_text(sa, salen, where, sizeof where) == -1)
+        snprintf(where, sizeof where, "(%s address)",
+                 sock__family_name(sa->sa_family));
+    sock__err_errno(why, step, where, err);
 }

@@ -25,10 +25,10 @@ int sock_socket(int domain, int type, int protocol)
 {
     int fd = socket(domain, type, protocol);
 
-    if (SOCK_TRACING())
-        sock_trace_emit("socket", NULL, -1, NULL, 0, fd, errno, NULL, 0,
-                        "%s, %s, %s", sock_family_name(domain),
-                        sock_type_name(type), sock_protocol_name(protocol));
+    if (SOCK__TRACING())
+        sock__trace_emit("socket", NULL, -1, NULL, 0, fd, errno, NULL, 0,
+                         "%s, %s, %s", sock__family_name(domain),
+                         sock__type_name(type), sock__protocol_name(protocol));
     return fd;
 }
 
@@ -36,9 +36,9 @@ int sock_bind(int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
     int r = bind(fd, addr, addrlen);
 
-    if (SOCK_TRACING())
-        sock_trace_emit("bind", NULL, fd, NULL, 0, r, errno, addr, addrlen,
-                        "%s", "");
+    if (SOCK__TRACING())
+        sock__trace_emit("bind", NULL, fd, NULL, 0, r, errno, addr, addrlen,
+                         "%s", "");
     return r;
 }
 
@@ -46,9 +46,9 @@ int sock_listen(int fd, int backlog)
 {
     int r = listen(fd, backlog);
 
-    if (SOCK_TRACING())
-        sock_trace_emit("listen", NULL, fd, NULL, 0, r, errno, NULL, 0,
-                        "backlog=%d", backlog);
+    if (SOCK__TRACING())
+        sock__trace_emit("listen", NULL, fd, NULL, 0, r, errno, NULL, 0,
+                         "backlog=%d", backlog);
     return r;
 }
 
@@ -83,14 +83,14 @@ int sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
         r = accept_cloexec(fd, addr, addrlen, &sys);
         if (r >= 0 || (errno != EINTR && errno != ECONNABORTED))
             break;
-        if (SOCK_TRACING())
-            sock_trace_emit("accept", sys, fd, NULL, 0, r, errno, NULL, 0,
-                            "%s", "");
+        if (SOCK__TRACING())
+            sock__trace_emit("accept", sys, fd, NULL, 0, r, errno, NULL, 0,
+                             "%s", "");
     }
-    if (SOCK_TRACING())
-        sock_trace_emit("accept", sys, fd, NULL, 0, r, errno,
-                        r >= 0 ? addr : NULL,
-                        r >= 0 && addrlen != NULL ? *addrlen : 0, "%s", "");
+    if (SOCK__TRACING())
+        sock__trace_emit("accept", sys, fd, NULL, 0, r, errno,
+                         r >= 0 ? addr : NULL,
+                         r >= 0 && addrlen != NULL ? *addrlen : 0, "%s", "");
     return r;
 }
 
@@ -98,9 +98,9 @@ int sock_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
     int r = connect(fd, addr, addrlen);
 
-    if (SOCK_TRACING())
-        sock_trace_emit("connect", NULL, fd, NULL, 0, r, errno, addr,
-                        addrlen, "%s", "");
+    if (SOCK__TRACING())
+        sock__trace_emit("connect", NULL, fd, NULL, 0, r, errno, addr,
+                         addrlen, "%s", "");
     return r;
 }
 
@@ -112,14 +112,14 @@ ssize_t sock_read(int fd, void *buf, size_t count)
         n = recv(fd, buf, count, 0);
         if (n != -1 || errno != EINTR)
             break;
-        if (SOCK_TRACING())
-            sock_trace_emit("read", "recv", fd, NULL, 0, n, errno, NULL, 0,
-                            "%zu", count);
+        if (SOCK__TRACING())
+            sock__trace_emit("read", "recv", fd, NULL, 0, n, errno, NULL, 0,
+                             "%zu", count);
     }
-    if (SOCK_TRACING())
-        sock_trace_emit("read", "recv", fd, n > 0 ? buf : NULL,
-                        n > 0 ? (size_t)n : 0, (long)n, errno, NULL, 0, "%zu",
-                        count);
+    if (SOCK__TRACING())
+        sock__trace_emit("read", "recv", fd, n > 0 ? buf : NULL,
+                         n > 0 ? (size_t)n : 0, (long)n, errno, NULL, 0, "%zu",
+                         count);
     return n;
 }
 
@@ -136,14 +136,14 @@ ssize_t sock_write(int fd, const void *buf, size_t count)
         n = send(fd, buf, count, flags);
         if (n != -1 || errno != EINTR)
             break;
-        if (SOCK_TRACING())
-            sock_trace_emit("write", "send", fd, buf, count, n, errno, NULL,
-                            0, "%zu", count);
+        if (SOCK__TRACING())
+            sock__trace_emit("write", "send", fd, buf, count, n, errno, NULL,
+                             0, "%zu", count);
     }
     /* The bytes offered are shown; the result says how many were taken. */
-    if (SOCK_TRACING())
-        sock_trace_emit("write", "send", fd, buf, count, (long)n, errno, NULL,
-                        0, "%zu", count);
+    if (SOCK__TRACING())
+        sock__trace_emit("write", "send", fd, buf, count, (long)n, errno, NULL,
+                         0, "%zu", count);
     return n;
 }
 
@@ -161,9 +161,9 @@ int sock_shutdown(int fd, int how)
 {
     int r = shutdown(fd, how);
 
-    if (SOCK_TRACING())
-        sock_trace_emit("shutdown", NULL, fd, NULL, 0, r, errno, NULL, 0,
-                        "%s", shutdown_name(how));
+    if (SOCK__TRACING())
+        sock__trace_emit("shutdown", NULL, fd, NULL, 0, r, errno, NULL, 0,
+                         "%s", shutdown_name(how));
     return r;
 }
 
@@ -172,13 +172,13 @@ int sock_close(int fd)
     int r;
 
     /* Before: the socket still exists, so a tracer can ask for its state. */
-    if (SOCK_TRACING())
-        sock_trace_emit("close-before", NULL, fd, NULL, 0, 0, 0, NULL, 0,
-                        "%s", "");
+    if (SOCK__TRACING())
+        sock__trace_emit("close-before", NULL, fd, NULL, 0, 0, 0, NULL, 0,
+                         "%s", "");
     r = close(fd);
-    if (SOCK_TRACING())
-        sock_trace_emit("close", NULL, fd, NULL, 0, r, errno, NULL, 0, "%s",
-                        "");
+    if (SOCK__TRACING())
+        sock__trace_emit("close", NULL, fd, NULL, 0, r, errno, NULL, 0, "%s",
+                         "");
     return r;
 }
 
@@ -193,16 +193,16 @@ ssize_t sock_recvfrom(int fd, void *buf, size_t count, struct sockaddr *addr,
         n = recvfrom(fd, buf, count, 0, addr, addrlen);
         if (n != -1 || errno != EINTR)
             break;
-        if (SOCK_TRACING())
-            sock_trace_emit("recvfrom", NULL, fd, NULL, 0, n, errno, NULL, 0,
-                            "%zu", count);
+        if (SOCK__TRACING())
+            sock__trace_emit("recvfrom", NULL, fd, NULL, 0, n, errno, NULL, 0,
+                             "%zu", count);
     }
-    if (SOCK_TRACING())
-        sock_trace_emit("recvfrom", NULL, fd, n > 0 ? buf : NULL,
-                        n > 0 ? (size_t)n : 0, (long)n, errno,
-                        n >= 0 ? addr : NULL,
-                        n >= 0 && addrlen != NULL ? *addrlen : 0, "%zu",
-                        count);
+    if (SOCK__TRACING())
+        sock__trace_emit("recvfrom", NULL, fd, n > 0 ? buf : NULL,
+                         n > 0 ? (size_t)n : 0, (long)n, errno,
+                         n >= 0 ? addr : NULL,
+                         n >= 0 && addrlen != NULL ? *addrlen : 0, "%zu",
+                         count);
     return n;
 }
 
@@ -220,12 +220,12 @@ ssize_t sock_sendto(int fd, const void *buf, size_t count,
         n = sendto(fd, buf, count, flags, addr, addrlen);
         if (n != -1 || errno != EINTR)
             break;
-        if (SOCK_TRACING())
-            sock_trace_emit("sendto", NULL, fd, buf, count, n, errno, addr,
-                            addrlen, "%zu", count);
+        if (SOCK__TRACING())
+            sock__trace_emit("sendto", NULL, fd, buf, count, n, errno, addr,
+                             addrlen, "%zu", count);
     }
-    if (SOCK_TRACING())
-        sock_trace_emit("sendto", NULL, fd, buf, count, (long)n, errno, addr,
-                        addrlen, "%zu", count);
+    if (SOCK__TRACING())
+        sock__trace_emit("sendto", NULL, fd, buf, count, (long)n, errno, addr,
+                         addrlen, "%zu", count);
     return n;
 }

@@ -1,6 +1,8 @@
 /*
  * sock_err.c - filling the optional error holder: one line that names the
  * step, the address and the reason, so a program can print it as it is.
+ * The lowest file of the library: it calls no other (an address is
+ * turned into words by its caller, sock_addr.c's sock__err_addr).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -10,8 +12,8 @@
 
 #include "sock_internal.h"
 
-void sock_err_text(struct sock_err *why, const char *step, const char *what,
-                   const char *reason)
+void sock__err_text(struct sock_err *why, const char *step, const char *what,
+                    const char *reason)
 {
     if (why == NULL)
         return;
@@ -20,21 +22,17 @@ void sock_err_text(struct sock_err *why, const char *step, const char *what,
              what != NULL ? what : "", reason);
 }
 
-void sock_err_addr(struct sock_err *why, const char *step,
-                   const struct sockaddr *sa, socklen_t salen, int err)
+void sock__err_errno(struct sock_err *why, const char *step, const char *what,
+                     int err)
 {
     if (why != NULL) {
-        char where[SOCK_ADDR_TEXT_MAX] = "";
         char reason[128];
 
-        if (sa != NULL && sock_addr_text(sa, salen, where, sizeof where) == -1)
-            snprintf(where, sizeof where, "(%s address)",
-                     sock_family_name(sa->sa_family));
         /* XSI strerror_r: thread-safe, returns 0 on success. */
         if (strerror_r(err, reason, sizeof reason) != 0)
             snprintf(reason, sizeof reason, "error %d", err);
         why->gai = 0;
-        sock_err_text(why, step, where, reason);
+        sock__err_text(why, step, what, reason);
     }
     errno = err;
 }

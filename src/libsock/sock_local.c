@@ -72,21 +72,16 @@ static void err_bad_name(struct sock_err *why, const char *step,
         snprintf(reason, sizeof reason,
                  "File name too long (%zu bytes; a local address holds %zu)",
                  strlen(name), (size_t)SOCK_LOCAL_PATH_MAX);
-        sock_err_text(why, step, what, reason);
+        sock__err_text(why, step, what, reason);
+        if (why != NULL)
+            why->gai = 0;
+        errno = err;
     } else {
-        char reason[128];
-
-        /* XSI strerror_r, as sock_err.c: the library may run in threads. */
-        if (strerror_r(err, reason, sizeof reason) != 0)
-            snprintf(reason, sizeof reason, "error %d", err);
-        sock_err_text(why, step, what, reason);
+        sock__err_errno(why, step, what, err);
     }
-    if (why != NULL)
-        why->gai = 0;
-    errno = err;
 }
 
-/* Add words after the reason sock_err_addr() wrote. */
+/* Add words after the reason sock__err_addr() wrote. */
 static void err_more(struct sock_err *why, const char *more)
 {
     if (why != NULL) {
@@ -155,7 +150,7 @@ int sock_listen_local(const char *name, int backlog, struct sock_err *why)
     }
     fd = local_socket();
     if (fd == -1) {
-        sock_err_addr(why, "socket", sa, len, errno);
+        sock__err_addr(why, "socket", sa, len, errno);
         return -1;
     }
     r = sock_bind(fd, sa, len);
@@ -167,14 +162,14 @@ int sock_listen_local(const char *name, int backlog, struct sock_err *why)
                 r = sock_bind(fd, sa, len);
                 break;
             }
-            sock_err_addr(why, "unlink stale socket", sa, len, errno);
+            sock__err_addr(why, "unlink stale socket", sa, len, errno);
             goto fail;
         case IN_USE:
-            sock_err_addr(why, "bind", sa, len, EADDRINUSE);
+            sock__err_addr(why, "bind", sa, len, EADDRINUSE);
             err_more(why, ": a server is listening there");
             goto fail;
         case NOT_SOCKET:
-            sock_err_addr(why, "bind", sa, len, EADDRINUSE);
+            sock__err_addr(why, "bind", sa, len, EADDRINUSE);
             err_more(why, ": not a socket, left alone");
             goto fail;
         case UNKNOWN:
@@ -183,11 +178,11 @@ int sock_listen_local(const char *name, int backlog, struct sock_err *why)
         }
     }
     if (r == -1) {
-        sock_err_addr(why, "bind", sa, len, errno);
+        sock__err_addr(why, "bind", sa, len, errno);
         goto fail;
     }
     if (sock_listen(fd, backlog) == -1) {
-        sock_err_addr(why, "listen", sa, len, errno);
+        sock__err_addr(why, "listen", sa, len, errno);
         goto fail;
     }
     return fd;
@@ -238,11 +233,11 @@ int sock_connect_local(const char *name, int timeout_ms, struct sock_err *why)
     }
     fd = local_socket();
     if (fd == -1) {
-        sock_err_addr(why, "socket", sa, len, errno);
+        sock__err_addr(why, "socket", sa, len, errno);
         return -1;
     }
     if (timeout_ms > 0 && send_timeout(fd, timeout_ms) == -1) {
-        sock_err_addr(why, "setsockopt SO_SNDTIMEO", sa, len, errno);
+        sock__err_addr(why, "setsockopt SO_SNDTIMEO", sa, len, errno);
         goto fail;
     }
     /* Nothing crosses a wire: the kernel joins the two sockets now, or
@@ -253,12 +248,12 @@ int sock_connect_local(const char *name, int timeout_ms, struct sock_err *why)
     while (r == -1 && errno == EINTR);
     if (r == -1) {
         /* The wait for queue room ran out: a timeout by any other name. */
-        sock_err_addr(why, "connect", sa, len,
-                      errno == EAGAIN ? ETIMEDOUT : errno);
+        sock__err_addr(why, "connect", sa, len,
+                       errno == EAGAIN ? ETIMEDOUT : errno);
         goto fail;
     }
     if (timeout_ms > 0 && send_timeout(fd, 0) == -1) {
-        sock_err_addr(why, "setsockopt SO_SNDTIMEO", sa, len, errno);
+        sock__err_addr(why, "setsockopt SO_SNDTIMEO", sa, len, errno);
         goto fail;
     }
     return fd;

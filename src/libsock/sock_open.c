@@ -76,33 +76,33 @@ static int bind_one(const struct addrinfo *ai, int v6only, int backlog,
     int fd = open_socket(ai);
 
     if (fd == -1) {
-        sock_err_addr(why, "socket", ai->ai_addr, ai->ai_addrlen, errno);
+        sock__err_addr(why, "socket", ai->ai_addr, ai->ai_addrlen, errno);
         return -1;
     }
     if (stream &&
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1) {
-        sock_err_addr(why, "setsockopt SO_REUSEADDR", ai->ai_addr,
-                      ai->ai_addrlen, errno);
+        sock__err_addr(why, "setsockopt SO_REUSEADDR", ai->ai_addr,
+                       ai->ai_addrlen, errno);
         goto fail;
     }
     if (ai->ai_family == AF_INET6 &&
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) ==
             -1) {
-        sock_err_addr(why, "setsockopt IPV6_V6ONLY", ai->ai_addr,
-                      ai->ai_addrlen, errno);
+        sock__err_addr(why, "setsockopt IPV6_V6ONLY", ai->ai_addr,
+                       ai->ai_addrlen, errno);
         goto fail;
     }
     if (stream && oob_inline(fd) == -1) {
-        sock_err_addr(why, "setsockopt SO_OOBINLINE", ai->ai_addr,
-                      ai->ai_addrlen, errno);
+        sock__err_addr(why, "setsockopt SO_OOBINLINE", ai->ai_addr,
+                       ai->ai_addrlen, errno);
         goto fail;
     }
     if (sock_bind(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
-        sock_err_addr(why, "bind", ai->ai_addr, ai->ai_addrlen, errno);
+        sock__err_addr(why, "bind", ai->ai_addr, ai->ai_addrlen, errno);
         goto fail;
     }
     if (stream && sock_listen(fd, backlog) == -1) {
-        sock_err_addr(why, "listen", ai->ai_addr, ai->ai_addrlen, errno);
+        sock__err_addr(why, "listen", ai->ai_addr, ai->ai_addrlen, errno);
         goto fail;
     }
     return fd;
@@ -130,8 +130,8 @@ static int open_bound(const char *host, const char *port, int family,
 
     if (host == NULL && family == AF_UNSPEC) {
         /* Dual stack: "::" first, then "0.0.0.0" if IPv6 is absent. */
-        list = sock_resolve_type("::", port, AF_INET6, socktype,
-                                 AI_PASSIVE | AI_NUMERICHOST, why);
+        list = sock__resolve_type("::", port, AF_INET6, socktype,
+                                  AI_PASSIVE | AI_NUMERICHOST, why);
         if (list != NULL) {
             int err;
 
@@ -147,7 +147,7 @@ static int open_bound(const char *host, const char *port, int family,
     if (host == NULL)
         host = family == AF_INET ? "0.0.0.0" : "::";
 
-    list = sock_resolve_type(host, port, family, socktype, AI_PASSIVE, why);
+    list = sock__resolve_type(host, port, family, socktype, AI_PASSIVE, why);
     if (list == NULL)
         return -1;
     for (ai = list; ai != NULL; ai = ai->ai_next) {
@@ -183,16 +183,16 @@ int sock_udp_connect(const char *host, const char *port, int family,
     struct addrinfo *list;
     int fd, err = 0;
 
-    list = sock_resolve_type(host, port, family, SOCK_DGRAM, 0, why);
+    list = sock__resolve_type(host, port, family, SOCK_DGRAM, 0, why);
     if (list == NULL)
         return -1;
     fd = open_socket(list);
     if (fd == -1) {
         err = errno;
-        sock_err_addr(why, "socket", list->ai_addr, list->ai_addrlen, err);
+        sock__err_addr(why, "socket", list->ai_addr, list->ai_addrlen, err);
     } else if (sock_connect(fd, list->ai_addr, list->ai_addrlen) == -1) {
         err = errno;
-        sock_err_addr(why, "connect", list->ai_addr, list->ai_addrlen, err);
+        sock__err_addr(why, "connect", list->ai_addr, list->ai_addrlen, err);
         sock_close(fd);
         fd = -1;
     }
@@ -236,16 +236,16 @@ int sock_backlog_max(void)
 static void trace_connect_done(int fd, const struct addrinfo *ai, int err,
                                int gave_up_ms)
 {
-    if (!SOCK_TRACING())
+    if (!SOCK__TRACING())
         return;
     if (gave_up_ms > 0)
-        sock_trace_emit("connect-done", "poll", fd, NULL, 0, -1, err,
-                        ai->ai_addr, ai->ai_addrlen, "gave up after %d ms",
-                        gave_up_ms);
+        sock__trace_emit("connect-done", "poll", fd, NULL, 0, -1, err,
+                         ai->ai_addr, ai->ai_addrlen, "gave up after %d ms",
+                         gave_up_ms);
     else
-        sock_trace_emit("connect-done", "poll, getsockopt SO_ERROR", fd,
-                        NULL, 0, err ? -1 : 0, err, ai->ai_addr,
-                        ai->ai_addrlen, "%s", "");
+        sock__trace_emit("connect-done", "poll, getsockopt SO_ERROR", fd,
+                         NULL, 0, err ? -1 : 0, err, ai->ai_addr,
+                         ai->ai_addrlen, "%s", "");
 }
 
 /*
@@ -270,14 +270,14 @@ static int wait_connected(int fd, const struct addrinfo *ai, int timeout_ms)
             long long left = deadline - now;
             wait = left > 0 ? (int)left : 0;
         }
-        if (SOCK_TRACING()) {
+        if (SOCK__TRACING()) {
             long long to_report = next_report - now;
 
             if (to_report <= 0) {
                 reports++;
-                sock_trace_emit("connect-wait", NULL, fd, NULL, 0, -1,
-                                EINPROGRESS, ai->ai_addr, ai->ai_addrlen,
-                                "%d s so far", reports);
+                sock__trace_emit("connect-wait", NULL, fd, NULL, 0, -1,
+                                 EINPROGRESS, ai->ai_addr, ai->ai_addrlen,
+                                 "%d s so far", reports);
                 next_report += WAIT_REPORT_MS;
                 to_report = next_report - now;
             }
@@ -325,7 +325,7 @@ int sock_connect_to(const char *host, const char *port, int family,
         fd = open_socket(ai);
         if (fd == -1) {
             err = errno;
-            sock_err_addr(why, "socket", ai->ai_addr, ai->ai_addrlen, err);
+            sock__err_addr(why, "socket", ai->ai_addr, ai->ai_addrlen, err);
             continue;
         }
         if (oob_inline(fd) == 0 && sock_set_nonblock(fd, 1) == 0 &&
@@ -335,7 +335,7 @@ int sock_connect_to(const char *host, const char *port, int family,
             sock_set_nonblock(fd, 0) == 0)
             break;
         err = errno;
-        sock_err_addr(why, "connect", ai->ai_addr, ai->ai_addrlen, err);
+        sock__err_addr(why, "connect", ai->ai_addr, ai->ai_addrlen, err);
         sock_close(fd);
         fd = -1;
     }

@@ -1,7 +1,8 @@
 /*
- * sock_trace.c - the seam behind trace mode (SPEC section 6): every one of
- * the eight wrappers reports its call here, and here alone, so a tracer
- * sees the whole "open - read/write - close" life of each socket.
+ * sock_trace.c - the seam behind trace mode (libsock(3), section Trace):
+ * every one of the eight wrappers reports its call here, and here alone,
+ * so a tracer sees the whole "open - read/write - close" life of each
+ * socket.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -13,26 +14,26 @@
 
 #include "sock_internal.h"
 
-sock_trace_fn *sock_trace_hook;
+sock_trace_fn *sock__trace_hook;
 static void *sock_trace_arg;
 
 void sock_trace_set(sock_trace_fn *fn, void *arg)
 {
     sock_trace_arg = arg;
-    sock_trace_hook = fn;
+    sock__trace_hook = fn;
 }
 
-void sock_trace_emit(const char *call, const char *sys, int fd,
-                     const void *data, size_t len, long result, int err,
-                     const struct sockaddr *addr, socklen_t addrlen,
-                     const char *fmt, ...)
+void sock__trace_emit(const char *call, const char *sys, int fd,
+                      const void *data, size_t len, long result, int err,
+                      const struct sockaddr *addr, socklen_t addrlen,
+                      const char *fmt, ...)
 {
     int saved = errno;
     char args[160];
     va_list ap;
     struct sock_trace_event ev;
 
-    if (sock_trace_hook == NULL)
+    if (sock__trace_hook == NULL)
         return;
     va_start(ap, fmt);
     /* clang-tidy 14's analyzer loses track of va_start here and calls ap
@@ -50,11 +51,11 @@ void sock_trace_emit(const char *call, const char *sys, int fd,
     ev.addr = addr;
     ev.addrlen = addrlen;
     ev.sys = sys;
-    sock_trace_hook(&ev, sock_trace_arg);
+    sock__trace_hook(&ev, sock_trace_arg);
     errno = saved;
 }
 
-const char *sock_family_name(int domain)
+const char *sock__family_name(int domain)
 {
     switch (domain) {
     case AF_INET:   return "AF_INET";
@@ -65,7 +66,7 @@ const char *sock_family_name(int domain)
     }
 }
 
-const char *sock_protocol_name(int protocol)
+const char *sock__protocol_name(int protocol)
 {
     switch (protocol) {
     case 0:           return "0";
@@ -75,7 +76,7 @@ const char *sock_protocol_name(int protocol)
     }
 }
 
-const char *sock_type_name(int type)
+const char *sock__type_name(int type)
 {
     /* Linux lets SOCK_NONBLOCK/SOCK_CLOEXEC ride in the type; name the base. */
     switch (type & 0xf) {

@@ -109,7 +109,7 @@ static void add_addr(struct line *l, const struct sockaddr *sa,
     if (sa != NULL && sock_addr_text(sa, len, text, sizeof text) == 0)
         add(l, "%s", text);
     else if (sa != NULL)
-        add(l, "(%s address)", sock_family_name(sa->sa_family));
+        add(l, "(%s address)", sock__family_name(sa->sa_family));
     else
         add(l, "?");
 }

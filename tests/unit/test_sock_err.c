@@ -1,6 +1,6 @@
 /*
- * test_sock_err.c - the internal error-holder writers sock_err_addr and
- * sock_err_text: "STEP ADDRESS: REASON" with and without an address, a
+ * test_sock_err.c - the internal error-holder writers sock__err_addr and
+ * sock__err_text: "STEP ADDRESS: REASON" with and without an address, a
  * NULL holder, errno left as the given error, safe truncation.
  *
  * SPDX-License-Identifier: MIT
@@ -67,8 +67,8 @@ static void err_addr_ipv4(void **state)
     guard(&g);
     g.why.gai = EAI_NONAME;
     errno = 0;
-    sock_err_addr(&g.why, "connect", (struct sockaddr *)&a, sizeof a,
-                  ECONNREFUSED);
+    sock__err_addr(&g.why, "connect", (struct sockaddr *)&a, sizeof a,
+                   ECONNREFUSED);
     assert_int_equal(errno, ECONNREFUSED);
     assert_int_equal(g.why.gai, 0);
     snprintf(want, sizeof want, "connect 127.0.0.1:8080: %s",
@@ -88,7 +88,7 @@ static void err_addr_ipv6(void **state)
     a.sin6_family = AF_INET6;
     a.sin6_port = htons(8080);
     a.sin6_addr = in6addr_any;
-    sock_err_addr(&why, "bind", (struct sockaddr *)&a, sizeof a, EADDRINUSE);
+    sock__err_addr(&why, "bind", (struct sockaddr *)&a, sizeof a, EADDRINUSE);
     snprintf(want, sizeof want, "bind [::]:8080: %s", strerror(EADDRINUSE));
     assert_string_equal(why.msg, want);
     assert_int_equal(errno, EADDRINUSE);
@@ -101,7 +101,7 @@ static void err_addr_without_address(void **state)
     char want[SOCK_ERR_MAX];
 
     (void)state;
-    sock_err_addr(&why, "listen", NULL, 0, EOPNOTSUPP);
+    sock__err_addr(&why, "listen", NULL, 0, EOPNOTSUPP);
     snprintf(want, sizeof want, "listen: %s", strerror(EOPNOTSUPP));
     assert_string_equal(why.msg, want);
     assert_int_equal(errno, EOPNOTSUPP);
@@ -118,12 +118,12 @@ static void err_addr_unprintable_address(void **state)
     (void)state;
     memset(&ss, 0, sizeof ss);
     ss.ss_family = AF_UNSPEC;
-    sock_err_addr(&why, "bind", (struct sockaddr *)&ss, sizeof ss, EACCES);
+    sock__err_addr(&why, "bind", (struct sockaddr *)&ss, sizeof ss, EACCES);
     snprintf(want, sizeof want, "bind (AF_UNSPEC address): %s", strerror(EACCES));
     assert_string_equal(why.msg, want);
 
     /* Too short a length for AF_INET. */
-    sock_err_addr(&why, "bind", (struct sockaddr *)&a, 4, EACCES);
+    sock__err_addr(&why, "bind", (struct sockaddr *)&a, 4, EACCES);
     snprintf(want, sizeof want, "bind (AF_INET address): %s", strerror(EACCES));
     assert_string_equal(why.msg, want);
     assert_int_equal(errno, EACCES);
@@ -136,10 +136,10 @@ static void err_addr_null_holder(void **state)
 
     (void)state;
     errno = 0;
-    sock_err_addr(NULL, "connect", (struct sockaddr *)&a, sizeof a, EPIPE);
+    sock__err_addr(NULL, "connect", (struct sockaddr *)&a, sizeof a, EPIPE);
     assert_int_equal(errno, EPIPE);
     errno = 0;
-    sock_err_addr(NULL, "listen", NULL, 0, EMFILE);
+    sock__err_addr(NULL, "listen", NULL, 0, EMFILE);
     assert_int_equal(errno, EMFILE);
 }
 
@@ -153,7 +153,7 @@ static void err_addr_unknown_errno(void **state)
 
     (void)state;
     guard(&g);
-    sock_err_addr(&g.why, "bind", NULL, 0, err);
+    sock__err_addr(&g.why, "bind", NULL, 0, err);
     if (strerror_r(err, sys, sizeof sys) == 0)
         snprintf(want, sizeof want, "bind: %s", sys);
     else
@@ -163,19 +163,19 @@ static void err_addr_unknown_errno(void **state)
     assert_guard_intact(&g);
 }
 
-/* sock_err_text: with, without (NULL or ""), and with a NULL holder. */
+/* sock__err_text: with, without (NULL or ""), and with a NULL holder. */
 static void err_text_formats(void **state)
 {
     struct sock_err why;
 
     (void)state;
-    sock_err_text(&why, "resolve", "example.invalid:80", "Name unknown");
+    sock__err_text(&why, "resolve", "example.invalid:80", "Name unknown");
     assert_string_equal(why.msg, "resolve example.invalid:80: Name unknown");
-    sock_err_text(&why, "resolve", NULL, "Name unknown");
+    sock__err_text(&why, "resolve", NULL, "Name unknown");
     assert_string_equal(why.msg, "resolve: Name unknown");
-    sock_err_text(&why, "resolve", "", "Name unknown");
+    sock__err_text(&why, "resolve", "", "Name unknown");
     assert_string_equal(why.msg, "resolve: Name unknown");
-    sock_err_text(NULL, "resolve", "x", "y");   /* must not crash */
+    sock__err_text(NULL, "resolve", "x", "y");   /* must not crash */
 }
 
 /* A text longer than the holder is cut at SOCK_ERR_MAX - 1 with a NUL,
@@ -189,7 +189,7 @@ static void err_text_truncated_safely(void **state)
     memset(what, 'x', sizeof what - 1);
     what[sizeof what - 1] = '\0';
     guard(&g);
-    sock_err_text(&g.why, "resolve", what, "too long");
+    sock__err_text(&g.why, "resolve", what, "too long");
     assert_int_equal(g.why.msg[SOCK_ERR_MAX - 1], '\0');
     assert_int_equal(strlen(g.why.msg), SOCK_ERR_MAX - 1);
     assert_int_equal(strncmp(g.why.msg, "resolve xxx", 11), 0);
@@ -197,7 +197,7 @@ static void err_text_truncated_safely(void **state)
     assert_guard_intact(&g);
 }
 
-/* The same through sock_err_addr, with an over-long step. */
+/* The same through sock__err_addr, with an over-long step. */
 static void err_addr_truncated_safely(void **state)
 {
     char step[300];
@@ -208,7 +208,7 @@ static void err_addr_truncated_safely(void **state)
     memset(step, 's', sizeof step - 1);
     step[sizeof step - 1] = '\0';
     guard(&g);
-    sock_err_addr(&g.why, step, (struct sockaddr *)&a, sizeof a, EPIPE);
+    sock__err_addr(&g.why, step, (struct sockaddr *)&a, sizeof a, EPIPE);
     assert_int_equal(strlen(g.why.msg), SOCK_ERR_MAX - 1);
     assert_int_equal(g.why.msg[0], 's');
     assert_int_equal(errno, EPIPE);
