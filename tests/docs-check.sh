@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/docs-check.sh - every transcript in the docs is real output.
 #
-#   tests/docs-check.sh [--update] [BUILD_DIR]
+#   tests/docs-check.sh [--update | --pointers] [BUILD_DIR]
 #
 # A transcript in a Markdown file is a fenced block right after a line
 #   <!-- transcript: NAME -->
@@ -10,6 +10,8 @@
 # would show (the command after "$ ", what is typed, what the programs
 # write).  The check compares every block with a fresh run and fails on
 # any difference; --update writes the fresh output into the blocks.
+# --pointers only points the docs' pointers into src/ at the lines that
+# now hold their code (see the end), running no scene.
 #
 # What may differ between runs is masked on both sides before comparing:
 # runs of blanks, ephemeral ports (every port but 8080), process ids and
@@ -37,9 +39,12 @@
 set -u
 export LC_ALL=C.UTF-8
 
-update=0
+update=0 pointers_only=0
 if [ "${1:-}" = "--update" ]; then
     update=1
+    shift
+elif [ "${1:-}" = "--pointers" ]; then
+    update=1 pointers_only=1
     shift
 fi
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -545,6 +550,7 @@ normalize() {
 }
 
 scenes=(${DOCS_SCENES:-exchange naming trace handshake close refcount java local udp})
+[ "$pointers_only" = 0 ] || scenes=()
 for s in "${scenes[@]}"; do
     printf 'docs-check: scene %s\n' "$s"
     "scene_$s"
@@ -560,7 +566,7 @@ fi
 checked=0
 failed=0
 for doc in "${DOCS[@]}"; do
-    [ -f "$doc" ] || continue
+    [ -f "$doc" ] && [ "$pointers_only" = 0 ] || continue
     names=$(sed -n 's/^<!-- transcript: \([a-z0-9-]*\) -->$/\1/p' "$doc")
     for name in $names; do
         fresh="$work/out/$name"
@@ -598,21 +604,38 @@ for doc in "${DOCS[@]}"; do
     done
 done
 # A pointer into the code, [src/FILE:N](../src/FILE#LN): `CODE`, must
-# still point at that code: line N of src/FILE contains CODE.
+# still point at that code: line N of src/FILE contains CODE.  With
+# --update a pointer whose code moved is pointed again at the one line of
+# src/ that now holds it (when exactly one does; otherwise it fails).
 refs=0
 for doc in "${DOCS[@]}"; do
     [ -f "$doc" ] || continue
     while IFS= read -r ref; do
         file=$(sed -E 's/^\[(src\/[^]:]+):([0-9]+)\].*/\1/' <<<"$ref")
         line=$(sed -E 's/^\[(src\/[^]:]+):([0-9]+)\].*/\2/' <<<"$ref")
+        link=$(sed -E 's/^\[[^]]*\]\(([^)#]*)#L([0-9]+)\).*/\1/' <<<"$ref")
         anchor=$(sed -E 's/^\[[^]]*\]\([^)#]*#L([0-9]+)\).*/\1/' <<<"$ref")
         code=$(sed -E 's/^[^`]*`([^`]*)`$/\1/' <<<"$ref")
         have=$(sed -n "${line}p" "$ROOT/$file" 2>/dev/null)
-        if [ "$anchor" != "$line" ] || [[ "$have" != *"$code"* ]]; then
-            echo "docs-check: ${doc#$ROOT/}: $file:$line is not \`$code\` any more; it reads: $have" >&2
-            failed=$((failed + 1))
-        fi
         refs=$((refs + 1))
+        if [ "$anchor" = "$line" ] && [ "$link" = "../$file" ] &&
+           [[ "$have" == *"$code"* ]]; then
+            continue
+        fi
+        if [ "$update" = 1 ]; then
+            hits=$(cd "$ROOT" && grep -rnF -- "$code" src)
+            if [ -n "$hits" ] && [ "$(wc -l <<<"$hits")" -eq 1 ]; then
+                nfile=${hits%%:*} rest=${hits#*:}
+                nline=${rest%%:*}
+                fixed="[$nfile:$nline](../$nfile#L$nline): \`$code\`"
+                REF="$ref" FIXED="$fixed" perl -0pi -e \
+                    's/\Q$ENV{REF}\E/$ENV{FIXED}/g' "$doc"
+                echo "docs-check: ${doc#$ROOT/}: \`$code\` now at $nfile:$nline"
+                continue
+            fi
+        fi
+        echo "docs-check: ${doc#$ROOT/}: $file:$line is not \`$code\` any more; it reads: $have" >&2
+        failed=$((failed + 1))
     done < <(grep -oE '\[src/[^]:]+:[0-9]+\]\([^)]*\): `[^`]+`' "$doc")
 done
 
