@@ -26,7 +26,6 @@
 #include "libsock.h"
 #include "client_loop.h"
 #include "mock_syscalls.h"
-#include "testutil.h"
 
 #define FAIL_WITH(fn, err)      \
     do {                        \

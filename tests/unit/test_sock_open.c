@@ -22,7 +22,7 @@
 
 #include "libsock.h"
 #include "mock_syscalls.h"
-#include "testutil.h"
+#include "net.h"
 
 static int reset(void **state)
 {

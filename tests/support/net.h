@@ -1,0 +1,85 @@
+/*
+ * net.h - sockets for a test (listeners, clients, ports nobody listens
+ * on), reading and writing any descriptor (a socket or a pipe) with a
+ * deadline, and talking to tcp-server.  Every wait here is bounded.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef TEST_NET_H
+#define TEST_NET_H
+
+#include <stddef.h>
+
+/* Read from fd into buf (NUL-terminated, cap includes the NUL) until
+ * `needle` appears, EOF, the buffer is full or timeout_ms passes.
+ * Returns the bytes held.  needle NULL: read until EOF. */
+size_t read_until(int fd, char *buf, size_t cap, const char *needle,
+                  int timeout_ms);
+
+/* Read exactly n bytes (fewer on EOF or timeout); returns how many. */
+size_t read_n(int fd, char *buf, size_t n, int timeout_ms);
+
+/* 1 if the peer closes (read gives 0 or a reset) within timeout_ms with
+ * no more data, 0 if data comes or the time runs out. */
+int read_eof(int fd, int timeout_ms);
+
+/* Write all of len bytes to fd within timeout_ms; returns 0 or -1. */
+int write_full(int fd, const void *buf, size_t len, int timeout_ms);
+
+/* A listening socket of the test's own on 127.0.0.1 with the given
+ * backlog, on a port the kernel picks; *port receives it. */
+int loopback_listener(int backlog, int *port);
+
+/* A plain TCP client socket connected to host:port (blocking). */
+int connect_port(const char *host, int port);
+
+/* A port nobody listens on right now (bound once by the kernel, released). */
+int free_port(void);
+
+/* A TCP socket bound to the loopback address of `family` that never
+ * listens: while it is open, a connect to *port is refused for sure. */
+int refusing_socket(int family, int *port);
+
+/* Close fd with a reset (RST) instead of FIN: SO_LINGER with 0 time. */
+void close_with_reset(int fd);
+
+/*
+ * Talking to tcp-server from a test.  Every step takes at most 5 s; a
+ * step that fails is a test failure naming what was expected and got.
+ */
+
+/* The next len bytes from fd are exactly `want`. */
+void expect_mem(int fd, const char *want, size_t len);
+void expect_str(int fd, const char *want);
+
+/* Send all bytes. */
+void send_mem(int fd, const void *buf, size_t len);
+void send_str(int fd, const char *s);
+
+/* A client of tcp-server on 127.0.0.1:port that has read its welcome. */
+int client(int port);
+
+/* The same once the server has a free slot: a client told "server busy"
+ * tries again, for up to 5 s. */
+int client_when_free(int port);
+
+/* A round trip of `line` on fd takes less than limit_ms. */
+void echo_within(int fd, const char *line, long limit_ms);
+
+/* This end of a connected socket as the server names its peer
+ * ("127.0.0.1:51012"); out has room for SOCK_ADDR_TEXT_MAX. */
+void local_name(int fd, char *out, size_t size);
+
+/* The peer closes its side: read() gives 0 (FIN), with no data before
+ * it and no reset instead of it. */
+void expect_fin(int fd);
+
+/*
+ * The server ends the session as SPEC section 2 asks: FIN, and then no
+ * reset while the client goes on sending for a moment (300 ms, well
+ * within the server's one-second drain).  A server that closes at once
+ * after its FIN answers those bytes with a reset, and this fails.
+ */
+void expect_clean_close(int fd);
+
+#endif /* TEST_NET_H */
