@@ -176,6 +176,17 @@ void close_with_reset(int fd)
     close(fd);
 }
 
+struct sockaddr_in v4(const char *ip, unsigned port)
+{
+    struct sockaddr_in a;
+
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    assert_int_equal(inet_pton(AF_INET, ip, &a.sin_addr), 1);
+    return a;
+}
+
 #define STEP_MS 5000   /* the longest one step of an exchange may take */
 
 void expect_mem(int fd, const char *want, size_t len)

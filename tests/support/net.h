@@ -9,6 +9,7 @@
 #define TEST_NET_H
 
 #include <stddef.h>
+#include <netinet/in.h>
 
 /* Read from fd into buf (NUL-terminated, cap includes the NUL) until
  * `needle` appears, EOF, the buffer is full or timeout_ms passes.
@@ -42,6 +43,9 @@ int refusing_socket(int family, int *port);
 
 /* Close fd with a reset (RST) instead of FIN: SO_LINGER with 0 time. */
 void close_with_reset(int fd);
+
+/* The IPv4 address `ip` (dotted text) with `port`, as a sockaddr_in. */
+struct sockaddr_in v4(const char *ip, unsigned port);
 
 /*
  * Talking to tcp-server from a test.  Every step takes at most 5 s; a

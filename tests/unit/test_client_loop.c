@@ -27,12 +27,6 @@
 #include "client_loop.h"
 #include "mock_syscalls.h"
 
-#define FAIL_WITH(fn, err)      \
-    do {                        \
-        will_return(fn, -1);    \
-        will_return(fn, err);   \
-    } while (0)
-
 static int conn[2];         /* [0] the client's end, [1] the server's */
 static int in[2], out[2];   /* the client's stdin and stdout pipes */
 static char *logbuf;

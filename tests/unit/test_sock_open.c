@@ -30,12 +30,6 @@ static int reset(void **state)
     return mock_reset_group(state);
 }
 
-#define FAIL_WITH(fn, err)      \
-    do {                        \
-        will_return(fn, -1);    \
-        will_return(fn, err);   \
-    } while (0)
-
 /* ---------------------------------------------------------------- */
 /* Helpers                                                          */
 /* ---------------------------------------------------------------- */

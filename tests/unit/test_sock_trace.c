@@ -23,9 +23,6 @@
 #include "libsock.h"
 #include "mock_syscalls.h"
 
-/* Never opened: only scripted calls ever see this descriptor. */
-#define NOFD 900
-
 /* One event as the hook saw it, copied: the event's pointers are only
  * valid during the call. */
 struct rec {
@@ -85,12 +82,6 @@ static int reset(void **state)
     clobber_errno = 0;
     return mock_reset_group(state);
 }
-
-#define FAIL_WITH(fn, err)      \
-    do {                        \
-        will_return(fn, -1);    \
-        will_return(fn, err);   \
-    } while (0)
 
 static void assert_event(size_t i, const char *call, int fd, long result,
                          int err)
