@@ -25,25 +25,16 @@
 #include <cmocka.h>
 
 #include "libsock.h"
+#include "fixture.h"
 #include "testutil.h"
 
 #define T_MS 5000   /* the longest any single step may take */
 
-static struct proc srv, srv2, cli;
 static char dir[64], path[128];
-
-static void proc_clear(struct proc *p)
-{
-    p->pid = 0;
-    p->in = p->out = p->err = -1;
-}
 
 static int setup(void **state)
 {
-    (void)state;
-    proc_clear(&srv);
-    proc_clear(&srv2);
-    proc_clear(&cli);
+    procs_setup(state);
     snprintf(dir, sizeof dir, "/tmp/test_local.XXXXXX");
     if (mkdtemp(dir) == NULL)
         return -1;
@@ -55,10 +46,7 @@ static int teardown(void **state)
 {
     char cmd[200];
 
-    (void)state;
-    proc_kill(&srv);
-    proc_kill(&srv2);
-    proc_kill(&cli);
+    procs_teardown(state);
     snprintf(cmd, sizeof cmd, "chmod -R u+w %s; rm -rf %s", dir, dir);
     return system(cmd) == 0 ? 0 : -1;
 }

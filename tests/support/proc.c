@@ -22,6 +22,12 @@
 #include "net.h"
 #include "proc.h"
 
+void proc_clear(struct proc *p)
+{
+    p->pid = 0;
+    p->in = p->out = p->err = -1;
+}
+
 const char *bin_path(const char *name)
 {
     static char path[4][512];

@@ -17,6 +17,9 @@ struct proc {
     int err;   /* read end of its stderr */
 };
 
+/* No process and no pipe: what proc_kill() may be given safely. */
+void proc_clear(struct proc *p);
+
 /* Path of a built program: $TCP_BIN_DIR/NAME, default build/NAME. */
 const char *bin_path(const char *name);
 
