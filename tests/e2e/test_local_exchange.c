@@ -1,11 +1,11 @@
 /*
- * test_local.c - the exchange over an AF_LOCAL stream socket (-U PATH),
- * end to end: the real programs on a path in a fresh directory, driven
- * by plain local sockets, OpenBSD nc -U and socat.  The socket file's
- * life is checked too: a stale one is replaced, a live one refused, a
- * path that cannot be a socket is one clear line, and the server removes
- * its own file, and only its own, when it exits.  make test runs this
- * suite against every server design (TCP_MODEL).
+ * test_local_exchange.c - the exchange over an AF_LOCAL stream socket
+ * (-U PATH), end to end: the real programs on a path in a fresh
+ * directory, driven by plain local sockets, OpenBSD nc -U and socat.
+ * The socket file's life is checked too: a stale one is replaced, a live
+ * one refused, a path that cannot be a socket is one clear line, and the
+ * server removes its own file, and only its own, when it exits.  make
+ * test runs this suite against every server design (TCP_MODEL).
  *
  * SPDX-License-Identifier: MIT
  */

@@ -1,10 +1,10 @@
 /*
- * test_udp.c - the exchange over UDP (-u), end to end: tcp-server -u on a
- * port the kernel picks, driven by the test's own UDP sockets, by
- * tcp-client -u, by OpenBSD nc -u and socat.  Loopback only.  Datagrams
- * on loopback are not lost unless a buffer overflows, which nothing here
- * comes near, so every expected datagram is waited for (5 s at most)
- * and every unexpected one is looked for a while.
+ * test_udp_exchange.c - the exchange over UDP (-u), end to end:
+ * tcp-server -u on a port the kernel picks, driven by the test's own UDP
+ * sockets, by tcp-client -u, by OpenBSD nc -u and socat.  Loopback
+ * only.  Datagrams on loopback are not lost unless a buffer overflows,
+ * which nothing here comes near, so every expected datagram is waited for
+ * (5 s at most) and every unexpected one is looked for a while.
  *
  * SPDX-License-Identifier: MIT
  */
