@@ -6,6 +6,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -294,4 +295,51 @@ void expect_clean_close(int fd)
     assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
     if (err != 0)
         fail_msg("reset after the server's FIN: %s", strerror(err));
+}
+
+unsigned port_of(const struct sockaddr_storage *ss)
+{
+    return ss->ss_family == AF_INET
+               ? ntohs(((const struct sockaddr_in *)ss)->sin_port)
+               : ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+void port_text(unsigned port, char *out, size_t size)
+{
+    snprintf(out, size, "%u", port);
+}
+
+int ipv6_available(void)
+{
+    struct sockaddr_in6 a;
+    int fd = socket(AF_INET6, SOCK_STREAM, 0), ok;
+
+    if (fd < 0)
+        return 0;
+    memset(&a, 0, sizeof a);
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+void assert_blocking_cloexec(int fd)
+{
+    int on = 0;
+    socklen_t len = sizeof on;
+
+    assert_int_equal(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+    assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &on, &len), 0);
+    assert_true(on);
+}
+
+void expect_err_msg(const struct sock_err *why, const char *step,
+                    const char *where, int err)
+{
+    char want[SOCK_ERR_MAX];
+
+    snprintf(want, sizeof want, "%s %s: %s", step, where, strerror(err));
+    assert_string_equal(why->msg, want);
 }

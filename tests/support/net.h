@@ -9,7 +9,10 @@
 #define TEST_NET_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include <netinet/in.h>
+
+struct sock_err;
 
 /* Read from fd into buf (NUL-terminated, cap includes the NUL) until
  * `needle` appears, EOF, the buffer is full or timeout_ms passes.
@@ -46,6 +49,24 @@ void close_with_reset(int fd);
 
 /* The IPv4 address `ip` (dotted text) with `port`, as a sockaddr_in. */
 struct sockaddr_in v4(const char *ip, unsigned port);
+
+/* The port of an IPv4 or IPv6 address, in host order. */
+unsigned port_of(const struct sockaddr_storage *ss);
+
+/* A port number as the text libsock's functions take, in out. */
+void port_text(unsigned port, char *out, size_t size);
+
+/* Can this machine bind ::1 at all? */
+int ipv6_available(void);
+
+/* The contract for every descriptor libsock's opening functions return:
+ * blocking, close-on-exec, urgent bytes kept in the stream. */
+void assert_blocking_cloexec(int fd);
+
+/* why->msg is exactly "STEP WHERE: <strerror(err)>", as libsock words a
+ * failed step ("bind 127.0.0.1:8080: Address already in use"). */
+void expect_err_msg(const struct sock_err *why, const char *step,
+                    const char *where, int err);
 
 /*
  * Talking to tcp-server from a test.  Every step takes at most 5 s; a

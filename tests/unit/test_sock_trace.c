@@ -22,6 +22,7 @@
 
 #include "libsock.h"
 #include "mock_syscalls.h"
+#include "net.h"
 
 /* One event as the hook saw it, copied: the event's pointers are only
  * valid during the call. */
@@ -91,11 +92,6 @@ static void assert_event(size_t i, const char *call, int fd, long result,
     assert_int_equal(ev[i].fd, fd);
     assert_int_equal(ev[i].result, result);
     assert_int_equal(ev[i].err, err);
-}
-
-static unsigned port_of(const struct sockaddr_storage *ss)
-{
-    return ntohs(((const struct sockaddr_in *)ss)->sin_port);
 }
 
 /* A blocking read that waits at most 5 s: a broken close fails the
