@@ -20,25 +20,10 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "testutil.h"
 
 #define T_MS 5000
-
-static struct proc srv;
-
-static int setup(void **state)
-{
-    (void)state;
-    srv.pid = 0;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    proc_kill(&srv);
-    return 0;
-}
 
 /* Some descriptor of process pid links to `what` (e.g. the epoll one). */
 static int holds(pid_t pid, const char *what)
@@ -191,11 +176,11 @@ static void quiet_twice_logs_nothing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(iterative_serves_one_at_a_time, setup, teardown),
-        cmocka_unit_test_setup_teardown(fork_parent_close_ends_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(model_names, setup, teardown),
-        cmocka_unit_test_setup_teardown(default_is_epoll_on_linux, setup, teardown),
-        cmocka_unit_test_setup_teardown(quiet_twice_logs_nothing, setup, teardown),
+        proc_test(iterative_serves_one_at_a_time),
+        proc_test(fork_parent_close_ends_nothing),
+        proc_test(model_names),
+        proc_test(default_is_epoll_on_linux),
+        proc_test(quiet_twice_logs_nothing),
     };
 
     return cmocka_run_group_tests_name("designs", tests, NULL, NULL);

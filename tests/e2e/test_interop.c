@@ -33,11 +33,11 @@
 #include <cmocka.h>
 
 #include "libsock.h"
+#include "fixture.h"
 #include "testutil.h"
 
 #define T_MS 10000   /* a JVM may take a few seconds to start */
 
-static struct proc srv, cli, peer;
 static char java[512], javac[512], nc[512];
 static char classes[64];     /* where the article's classes were built */
 static int have_java, have_nc;
@@ -214,25 +214,6 @@ static int group_teardown(void **state)
     return 0;
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    srv.pid = cli.pid = peer.pid = 0;
-    srv.in = srv.out = srv.err = -1;
-    cli.in = cli.out = cli.err = -1;
-    peer.in = peer.out = peer.err = -1;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    proc_kill(&srv);
-    proc_kill(&cli);
-    proc_kill(&peer);
-    return 0;
-}
-
 static void start_client(int port)
 {
     char ps[16];
@@ -374,11 +355,11 @@ static void client_vs_nc_listener(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(client_vs_java_server, setup, teardown),
-        cmocka_unit_test_setup_teardown(java_client_vs_server, setup, teardown),
-        cmocka_unit_test_setup_teardown(nc_client_vs_server, setup, teardown),
-        cmocka_unit_test_setup_teardown(crlf_client_vs_server, setup, teardown),
-        cmocka_unit_test_setup_teardown(client_vs_nc_listener, setup, teardown),
+        proc_test(client_vs_java_server),
+        proc_test(java_client_vs_server),
+        proc_test(nc_client_vs_server),
+        proc_test(crlf_client_vs_server),
+        proc_test(client_vs_nc_listener),
     };
 
     return cmocka_run_group_tests_name("interop", tests, group_setup,

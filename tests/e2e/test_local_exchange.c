@@ -1,11 +1,11 @@
 /*
- * test_local.c - the exchange over an AF_LOCAL stream socket (-U PATH),
- * end to end: the real programs on a path in a fresh directory, driven
- * by plain local sockets, OpenBSD nc -U and socat.  The socket file's
- * life is checked too: a stale one is replaced, a live one refused, a
- * path that cannot be a socket is one clear line, and the server removes
- * its own file, and only its own, when it exits.  make test runs this
- * suite against every server design (TCP_MODEL).
+ * test_local_exchange.c - the exchange over an AF_LOCAL stream socket
+ * (-U PATH), end to end: the real programs on a path in a fresh
+ * directory, driven by plain local sockets, OpenBSD nc -U and socat.
+ * The socket file's life is checked too: a stale one is replaced, a live
+ * one refused, a path that cannot be a socket is one clear line, and the
+ * server removes its own file, and only its own, when it exits.  make
+ * test runs this suite against every server design (TCP_MODEL).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -25,25 +25,16 @@
 #include <cmocka.h>
 
 #include "libsock.h"
+#include "fixture.h"
 #include "testutil.h"
 
 #define T_MS 5000   /* the longest any single step may take */
 
-static struct proc srv, srv2, cli;
 static char dir[64], path[128];
-
-static void proc_clear(struct proc *p)
-{
-    p->pid = 0;
-    p->in = p->out = p->err = -1;
-}
 
 static int setup(void **state)
 {
-    (void)state;
-    proc_clear(&srv);
-    proc_clear(&srv2);
-    proc_clear(&cli);
+    procs_setup(state);
     snprintf(dir, sizeof dir, "/tmp/test_local.XXXXXX");
     if (mkdtemp(dir) == NULL)
         return -1;
@@ -55,10 +46,7 @@ static int teardown(void **state)
 {
     char cmd[200];
 
-    (void)state;
-    proc_kill(&srv);
-    proc_kill(&srv2);
-    proc_kill(&cli);
+    procs_teardown(state);
     snprintf(cmd, sizeof cmd, "chmod -R u+w %s; rm -rf %s", dir, dir);
     return system(cmd) == 0 ? 0 : -1;
 }

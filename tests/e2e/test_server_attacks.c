@@ -28,26 +28,10 @@
 #include <cmocka.h>
 
 #include "libsock.h"
+#include "fixture.h"
 #include "testutil.h"
 
 #define T_MS 5000
-
-static struct proc srv;
-
-static int setup(void **state)
-{
-    (void)state;
-    srv.pid = 0;
-    srv.in = srv.out = srv.err = -1;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    proc_kill(&srv);
-    return 0;
-}
 
 /* A pipe we read from, shrunk to one page so that it fills at once. */
 static void small_pipe(int fd)
@@ -527,19 +511,19 @@ static void bidi_and_invisible_escaped_in_log(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(connection_storm_everyone_answered, setup, teardown),
-        cmocka_unit_test_setup_teardown(connection_storm_busy_answered, setup, teardown),
-        cmocka_unit_test_setup_teardown(stuck_stdout_costs_log_lines_not_service, setup, teardown),
-        cmocka_unit_test_setup_teardown(dropped_lines_are_whole_lines, setup, teardown),
-        cmocka_unit_test_setup_teardown(stuck_stderr_and_sigterm, setup, teardown),
-        cmocka_unit_test_setup_teardown(stdout_and_stderr_in_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(stop_signals_stop_accepting, setup, teardown),
-        cmocka_unit_test_setup_teardown(stop_tells_clients_not_yet_accepted, setup, teardown),
-        cmocka_unit_test_setup_teardown(nohup_is_respected, setup, teardown),
-        cmocka_unit_test_setup_teardown(sighup_stops_like_sigterm, setup, teardown),
-        cmocka_unit_test_setup_teardown(max_per_ip_limits_one_address, setup, teardown),
-        cmocka_unit_test_setup_teardown(urgent_data_echoed_in_line, setup, teardown),
-        cmocka_unit_test_setup_teardown(bidi_and_invisible_escaped_in_log, setup, teardown),
+        proc_test(connection_storm_everyone_answered),
+        proc_test(connection_storm_busy_answered),
+        proc_test(stuck_stdout_costs_log_lines_not_service),
+        proc_test(dropped_lines_are_whole_lines),
+        proc_test(stuck_stderr_and_sigterm),
+        proc_test(stdout_and_stderr_in_order),
+        proc_test(stop_signals_stop_accepting),
+        proc_test(stop_tells_clients_not_yet_accepted),
+        proc_test(nohup_is_respected),
+        proc_test(sighup_stops_like_sigterm),
+        proc_test(max_per_ip_limits_one_address),
+        proc_test(urgent_data_echoed_in_line),
+        proc_test(bidi_and_invisible_escaped_in_log),
     };
 
     return cmocka_run_group_tests_name("server attacks", tests, NULL, NULL);

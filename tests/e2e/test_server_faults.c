@@ -26,26 +26,10 @@
 #include <cmocka.h>
 
 #include "libsock.h"
+#include "fixture.h"
 #include "testutil.h"
 
 #define T_MS 5000
-
-static struct proc srv;
-
-static int setup(void **state)
-{
-    (void)state;
-    srv.pid = 0;
-    srv.in = srv.out = srv.err = -1;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    proc_kill(&srv);
-    return 0;
-}
 
 /* Silent clients are cut at the idle timeout; busy ones and slow ones
  * (a byte at a time) are not. */
@@ -709,21 +693,21 @@ static void ten_thousand_idle_clients(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(idle_timeout_cuts_only_the_silent, setup, teardown),
-        cmocka_unit_test_setup_teardown(idle_timeout_zero_is_off, setup, teardown),
-        cmocka_unit_test_setup_teardown(max_clients_turns_extra_away, setup, teardown),
-        cmocka_unit_test_setup_teardown(default_line_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(last_words_are_not_reset_away, setup, teardown),
-        cmocka_unit_test_setup_teardown(flooding_non_reader, setup, teardown),
-        cmocka_unit_test_setup_teardown(resets_and_vanishing_clients, setup, teardown),
-        cmocka_unit_test_setup_teardown(max_clients_counts_open_sessions, setup, teardown),
-        cmocka_unit_test_setup_teardown(not_reading_replies, setup, teardown),
-        cmocka_unit_test_setup_teardown(slow_steady_reader_is_not_cut, setup, teardown),
-        cmocka_unit_test_setup_teardown(slow_reader_gets_everything_in_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(emfile_neither_spins_nor_stops, setup, teardown),
-        cmocka_unit_test_setup_teardown(raises_open_file_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(sigint_with_clients, setup, teardown),
-        cmocka_unit_test_setup_teardown(ten_thousand_idle_clients, setup, teardown),
+        proc_test(idle_timeout_cuts_only_the_silent),
+        proc_test(idle_timeout_zero_is_off),
+        proc_test(max_clients_turns_extra_away),
+        proc_test(default_line_limit),
+        proc_test(last_words_are_not_reset_away),
+        proc_test(flooding_non_reader),
+        proc_test(resets_and_vanishing_clients),
+        proc_test(max_clients_counts_open_sessions),
+        proc_test(not_reading_replies),
+        proc_test(slow_steady_reader_is_not_cut),
+        proc_test(slow_reader_gets_everything_in_order),
+        proc_test(emfile_neither_spins_nor_stops),
+        proc_test(raises_open_file_limit),
+        proc_test(sigint_with_clients),
+        proc_test(ten_thousand_idle_clients),
     };
 
     return cmocka_run_group_tests_name("server faults", tests, NULL, NULL);

@@ -23,27 +23,22 @@
 #include <cmocka.h>
 
 #include "libsock.h"
+#include "fixture.h"
 #include "testutil.h"
 
 #define T_MS 5000
 
-static struct proc srv, cli;
 static int lfd = -1;
 
 static int setup(void **state)
 {
-    (void)state;
-    srv.pid = cli.pid = 0;
-    srv.in = srv.out = srv.err = cli.in = cli.out = cli.err = -1;
     lfd = -1;
-    return 0;
+    return procs_setup(state);
 }
 
 static int teardown(void **state)
 {
-    (void)state;
-    proc_kill(&cli);
-    proc_kill(&srv);
+    procs_teardown(state);
     if (lfd >= 0)
         close(lfd);
     return 0;

@@ -19,28 +19,10 @@
 #include <cmocka.h>
 
 #include "libsock.h"
+#include "fixture.h"
 #include "testutil.h"
 
 #define T_MS 5000   /* the longest any single step may take */
-
-static struct proc srv, srv2;
-
-static int setup(void **state)
-{
-    (void)state;
-    srv.pid = srv2.pid = 0;
-    srv.in = srv.out = srv.err = -1;
-    srv2.in = srv2.out = srv2.err = -1;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    proc_kill(&srv);
-    proc_kill(&srv2);
-    return 0;
-}
 
 /* The article's exchange, byte for byte. */
 static void welcome_echo_quit(void **state)
@@ -564,29 +546,29 @@ static void families_and_bind(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(welcome_echo_quit, setup, teardown),
-        cmocka_unit_test_setup_teardown(echo_is_byte_exact, setup, teardown),
-        cmocka_unit_test_setup_teardown(stdout_names_peer_and_escapes, setup, teardown),
-        cmocka_unit_test_setup_teardown(quiet_silences_chatter, setup, teardown),
-        cmocka_unit_test_setup_teardown(quit_variants, setup, teardown),
-        cmocka_unit_test_setup_teardown(near_quits_are_echoed, setup, teardown),
-        cmocka_unit_test_setup_teardown(eof_echoes_rest_then_closes, setup, teardown),
-        cmocka_unit_test_setup_teardown(unterminated_quit_at_eof, setup, teardown),
-        cmocka_unit_test_setup_teardown(second_client_after_first, setup, teardown),
-        cmocka_unit_test_setup_teardown(two_clients_at_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(fifty_clients_at_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(line_too_long, setup, teardown),
-        cmocka_unit_test_setup_teardown(last_line_of_exactly_the_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(default_client_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(families_without_bind, setup, teardown),
-        cmocka_unit_test_setup_teardown(listening_line_forms, setup, teardown),
-        cmocka_unit_test_setup_teardown(once_serves_one_client, setup, teardown),
-        cmocka_unit_test_setup_teardown(sigterm_tells_clients, setup, teardown),
-        cmocka_unit_test_setup_teardown(port_in_use, setup, teardown),
-        cmocka_unit_test_setup_teardown(bad_arguments, setup, teardown),
-        cmocka_unit_test_setup_teardown(help_and_version, setup, teardown),
-        cmocka_unit_test_setup_teardown(dual_stack_v4_and_v6, setup, teardown),
-        cmocka_unit_test_setup_teardown(families_and_bind, setup, teardown),
+        proc_test(welcome_echo_quit),
+        proc_test(echo_is_byte_exact),
+        proc_test(stdout_names_peer_and_escapes),
+        proc_test(quiet_silences_chatter),
+        proc_test(quit_variants),
+        proc_test(near_quits_are_echoed),
+        proc_test(eof_echoes_rest_then_closes),
+        proc_test(unterminated_quit_at_eof),
+        proc_test(second_client_after_first),
+        proc_test(two_clients_at_once),
+        proc_test(fifty_clients_at_once),
+        proc_test(line_too_long),
+        proc_test(last_line_of_exactly_the_limit),
+        proc_test(default_client_limit),
+        proc_test(families_without_bind),
+        proc_test(listening_line_forms),
+        proc_test(once_serves_one_client),
+        proc_test(sigterm_tells_clients),
+        proc_test(port_in_use),
+        proc_test(bad_arguments),
+        proc_test(help_and_version),
+        proc_test(dual_stack_v4_and_v6),
+        proc_test(families_and_bind),
     };
 
     return cmocka_run_group_tests_name("tcp-server", tests, NULL, NULL);

@@ -30,11 +30,10 @@
 #include <cmocka.h>
 
 #include "libsock.h"
+#include "fixture.h"
 #include "testutil.h"
 
 #define T_MS 5000
-
-static struct proc srv, cli;
 
 /* What a program has written on a stream so far, kept whole so that a
  * line can be looked for after later ones were read. */
@@ -108,21 +107,6 @@ static void line_of(struct seen *s, const char *needle, char *out, size_t size)
     if (end == NULL)
         end = at + strlen(at);
     snprintf(out, size, "%.*s", (int)(end - start), start);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    srv.pid = cli.pid = 0;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    proc_kill(&cli);
-    proc_kill(&srv);
-    return 0;
 }
 
 /* Accept one client within 5 s. */
@@ -503,17 +487,17 @@ static void help_names_trace(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(server_trace_names_the_calls, setup, teardown),
-        cmocka_unit_test_setup_teardown(one_write_per_read, setup, teardown),
-        cmocka_unit_test_setup_teardown(server_reads_fin_close_wait, setup, teardown),
-        cmocka_unit_test_setup_teardown(client_trace_names_the_calls, setup, teardown),
-        cmocka_unit_test_setup_teardown(client_reads_fin_close_wait, setup, teardown),
-        cmocka_unit_test_setup_teardown(full_queue_shows_syn_sent, setup, teardown),
-        cmocka_unit_test_setup_teardown(long_wait_reported, setup, teardown),
-        cmocka_unit_test_setup_teardown(backlog_option, setup, teardown),
-        cmocka_unit_test_setup_teardown(refused_connect_traced, setup, teardown),
-        cmocka_unit_test_setup_teardown(trace_keeps_the_wire, setup, teardown),
-        cmocka_unit_test_setup_teardown(help_names_trace, setup, teardown),
+        proc_test(server_trace_names_the_calls),
+        proc_test(one_write_per_read),
+        proc_test(server_reads_fin_close_wait),
+        proc_test(client_trace_names_the_calls),
+        proc_test(client_reads_fin_close_wait),
+        proc_test(full_queue_shows_syn_sent),
+        proc_test(long_wait_reported),
+        proc_test(backlog_option),
+        proc_test(refused_connect_traced),
+        proc_test(trace_keeps_the_wire),
+        proc_test(help_names_trace),
     };
 
     return cmocka_run_group_tests_name("trace mode", tests, NULL, NULL);

@@ -1,10 +1,10 @@
 /*
- * test_udp.c - the exchange over UDP (-u), end to end: tcp-server -u on a
- * port the kernel picks, driven by the test's own UDP sockets, by
- * tcp-client -u, by OpenBSD nc -u and socat.  Loopback only.  Datagrams
- * on loopback are not lost unless a buffer overflows, which nothing here
- * comes near, so every expected datagram is waited for (5 s at most)
- * and every unexpected one is looked for a while.
+ * test_udp_exchange.c - the exchange over UDP (-u), end to end:
+ * tcp-server -u on a port the kernel picks, driven by the test's own UDP
+ * sockets, by tcp-client -u, by OpenBSD nc -u and socat.  Loopback
+ * only.  Datagrams on loopback are not lost unless a buffer overflows,
+ * which nothing here comes near, so every expected datagram is waited for
+ * (5 s at most) and every unexpected one is looked for a while.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -25,36 +25,11 @@
 #include <cmocka.h>
 
 #include "libsock.h"
+#include "fixture.h"
 #include "testutil.h"
 
 #define T_MS 5000
 #define QUIET_MS 300   /* how long "nothing comes" is watched for */
-
-static struct proc srv, cli, peer;
-
-static void proc_clear(struct proc *p)
-{
-    p->pid = 0;
-    p->in = p->out = p->err = -1;
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    proc_clear(&srv);
-    proc_clear(&cli);
-    proc_clear(&peer);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    proc_kill(&srv);
-    proc_kill(&cli);
-    proc_kill(&peer);
-    return 0;
-}
 
 /* A UDP socket of the test's, connected to 127.0.0.1:port. */
 static int udp_to(int port)
@@ -571,20 +546,20 @@ static void peers_nc_and_socat(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(exchange_over_udp, setup, teardown),
-        cmocka_unit_test_setup_teardown(peers_are_kept_apart, setup, teardown),
-        cmocka_unit_test_setup_teardown(busy_when_the_table_is_full, setup, teardown),
-        cmocka_unit_test_setup_teardown(idle_peers_are_forgotten, setup, teardown),
-        cmocka_unit_test_setup_teardown(datagram_too_long, setup, teardown),
-        cmocka_unit_test_setup_teardown(sigterm_tells_peers, setup, teardown),
-        cmocka_unit_test_setup_teardown(once_serves_one_peer, setup, teardown),
-        cmocka_unit_test_setup_teardown(client_exchange, setup, teardown),
-        cmocka_unit_test_setup_teardown(client_unreachable, setup, teardown),
-        cmocka_unit_test_setup_teardown(client_lost_reply, setup, teardown),
-        cmocka_unit_test_setup_teardown(client_counts_only_answers, setup, teardown),
-        cmocka_unit_test_setup_teardown(trace_shows_datagrams, setup, teardown),
-        cmocka_unit_test_setup_teardown(udp_usage_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(peers_nc_and_socat, setup, teardown),
+        proc_test(exchange_over_udp),
+        proc_test(peers_are_kept_apart),
+        proc_test(busy_when_the_table_is_full),
+        proc_test(idle_peers_are_forgotten),
+        proc_test(datagram_too_long),
+        proc_test(sigterm_tells_peers),
+        proc_test(once_serves_one_peer),
+        proc_test(client_exchange),
+        proc_test(client_unreachable),
+        proc_test(client_lost_reply),
+        proc_test(client_counts_only_answers),
+        proc_test(trace_shows_datagrams),
+        proc_test(udp_usage_errors),
+        proc_test(peers_nc_and_socat),
     };
 
     return cmocka_run_group_tests_name("tcp-server -u", tests, NULL, NULL);

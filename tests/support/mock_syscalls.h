@@ -38,6 +38,16 @@ long mock_accept(void);
 /* Queue this value to let one scripted call go to the real system call. */
 #define MOCK_REAL (-1000)
 
+/* Queue one scripted failure, -1 with errno `err`, for wrap `fn`. */
+#define FAIL_WITH(fn, err)      \
+    do {                        \
+        will_return(fn, -1);    \
+        will_return(fn, err);   \
+    } while (0)
+
+/* Never opened: only scripted calls ever see this descriptor. */
+#define NOFD 900
+
 /* How many times each wrap ran since mock_reset(), scripted or not. */
 extern unsigned mock_count[MOCK_NCALLS];
 
@@ -54,6 +64,11 @@ void mock_script(enum mock_call call);
  * Use it in every test's setup and teardown. */
 void mock_reset(void);
 int mock_reset_group(void **state);
+
+/* A test with mock_reset() for its setup and teardown, for the suites
+ * that need nothing more: mock_unit_test(name) in the test table. */
+#define mock_unit_test(f) \
+    cmocka_unit_test_setup_teardown(f, mock_reset_group, mock_reset_group)
 
 /* Bytes a scripted recv() hands out, in order, across calls. */
 void mock_recv_feed(const void *bytes, size_t len);

@@ -26,13 +26,6 @@
 #include "libsock.h"
 #include "client_loop.h"
 #include "mock_syscalls.h"
-#include "testutil.h"
-
-#define FAIL_WITH(fn, err)      \
-    do {                        \
-        will_return(fn, -1);    \
-        will_return(fn, err);   \
-    } while (0)
 
 static int conn[2];         /* [0] the client's end, [1] the server's */
 static int in[2], out[2];   /* the client's stdin and stdout pipes */

@@ -21,11 +21,6 @@
 #include "escape.h"
 #include "mock_syscalls.h"
 
-static int reset(void **state)
-{
-    return mock_reset_group(state);
-}
-
 /* Escape len bytes of in and check the output is exactly want, and
  * that not a byte was written past ESCAPE_MAX(len). */
 static void check_escape(const char *in, size_t len, const char *want)
@@ -326,22 +321,22 @@ static void log_line_names_the_peer(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(printable_ascii_unchanged, reset, reset),
-        cmocka_unit_test_setup_teardown(backslash_and_named_controls, reset, reset),
-        cmocka_unit_test_setup_teardown(c0_controls_and_del_as_hex, reset, reset),
-        cmocka_unit_test_setup_teardown(every_c0_byte_is_escaped, reset, reset),
-        cmocka_unit_test_setup_teardown(valid_utf8_unchanged, reset, reset),
-        cmocka_unit_test_setup_teardown(c1_controls_escaped_byte_by_byte, reset, reset),
-        cmocka_unit_test_setup_teardown(overlongs_escaped, reset, reset),
-        cmocka_unit_test_setup_teardown(surrogates_and_beyond_escaped, reset, reset),
-        cmocka_unit_test_setup_teardown(truncated_sequences_escaped, reset, reset),
-        cmocka_unit_test_setup_teardown(lone_continuation_bytes_escaped, reset, reset),
-        cmocka_unit_test_setup_teardown(length_limits_the_sequence, reset, reset),
-        cmocka_unit_test_setup_teardown(bidi_and_invisible_escaped, reset, reset),
-        cmocka_unit_test_setup_teardown(utf8_len_two_bytes, reset, reset),
-        cmocka_unit_test_setup_teardown(utf8_len_three_bytes, reset, reset),
-        cmocka_unit_test_setup_teardown(utf8_len_four_bytes, reset, reset),
-        cmocka_unit_test_setup_teardown(log_line_names_the_peer, reset, reset),
+        mock_unit_test(printable_ascii_unchanged),
+        mock_unit_test(backslash_and_named_controls),
+        mock_unit_test(c0_controls_and_del_as_hex),
+        mock_unit_test(every_c0_byte_is_escaped),
+        mock_unit_test(valid_utf8_unchanged),
+        mock_unit_test(c1_controls_escaped_byte_by_byte),
+        mock_unit_test(overlongs_escaped),
+        mock_unit_test(surrogates_and_beyond_escaped),
+        mock_unit_test(truncated_sequences_escaped),
+        mock_unit_test(lone_continuation_bytes_escaped),
+        mock_unit_test(length_limits_the_sequence),
+        mock_unit_test(bidi_and_invisible_escaped),
+        mock_unit_test(utf8_len_two_bytes),
+        mock_unit_test(utf8_len_three_bytes),
+        mock_unit_test(utf8_len_four_bytes),
+        mock_unit_test(log_line_names_the_peer),
     };
 
     return cmocka_run_group_tests_name("escape", tests, NULL, NULL);

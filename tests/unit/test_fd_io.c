@@ -20,7 +20,7 @@
 #include <cmocka.h>
 
 #include "fd_io.h"
-#include "testutil.h"
+#include "env.h"
 
 #define BIG (1 << 20)
 

@@ -23,7 +23,8 @@
 #include <cmocka.h>
 
 #include "logq.h"
-#include "testutil.h"
+#include "env.h"
+#include "net.h"
 
 static int out[2], err[2];   /* pipes: [0] read by the test, [1] the log's */
 

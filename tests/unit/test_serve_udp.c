@@ -23,7 +23,7 @@
 #include "logq.h"
 #include "server_loop.h"
 #include "mock_syscalls.h"
-#include "testutil.h"
+#include "net.h"
 
 static volatile sig_atomic_t stop;
 static int wake[2];

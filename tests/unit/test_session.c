@@ -17,11 +17,6 @@
 #include "session.h"
 #include "mock_syscalls.h"
 
-static int reset(void **state)
-{
-    return mock_reset_group(state);
-}
-
 /* A string literal's bytes, embedded NULs included, without the final NUL. */
 #define LIT(s) (s), (sizeof(s) - 1)
 
@@ -482,32 +477,32 @@ static void find_quit_one_byte_chunks(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(quit_lines_any_case_any_terminator, reset, reset),
-        cmocka_unit_test_setup_teardown(near_quit_lines_are_not_quit, reset, reset),
-        cmocka_unit_test_setup_teardown(nul_bytes_never_make_quit, reset, reset),
-        cmocka_unit_test_setup_teardown(case_folding_is_ascii_only, reset, reset),
-        cmocka_unit_test_setup_teardown(welcome_is_exact, reset, reset),
-        cmocka_unit_test_setup_teardown(line_is_echoed_byte_exact, reset, reset),
-        cmocka_unit_test_setup_teardown(crlf_line_is_echoed_with_crlf, reset, reset),
-        cmocka_unit_test_setup_teardown(nul_and_non_utf8_bytes_are_echoed, reset, reset),
-        cmocka_unit_test_setup_teardown(bare_newline_is_echoed, reset, reset),
-        cmocka_unit_test_setup_teardown(quit_line_ends_without_echo, reset, reset),
-        cmocka_unit_test_setup_teardown(near_quit_line_is_echoed, reset, reset),
-        cmocka_unit_test_setup_teardown(last_line_is_echoed_then_ends, reset, reset),
-        cmocka_unit_test_setup_teardown(last_line_quit_sends_nothing, reset, reset),
-        cmocka_unit_test_setup_teardown(eof_sends_nothing_and_ends, reset, reset),
-        cmocka_unit_test_setup_teardown(notices_are_exact_and_end, reset, reset),
-        cmocka_unit_test_setup_teardown(too_long_names_the_limit, reset, reset),
-        cmocka_unit_test_setup_teardown(too_long_other_limits, reset, reset),
-        cmocka_unit_test_setup_teardown(too_long_small_errbuf, reset, reset),
-        cmocka_unit_test_setup_teardown(find_quit_in_one_chunk, reset, reset),
-        cmocka_unit_test_setup_teardown(find_quit_split_across_chunks, reset, reset),
-        cmocka_unit_test_setup_teardown(find_quit_after_other_lines, reset, reset),
-        cmocka_unit_test_setup_teardown(find_quit_long_line_starting_with_quit, reset, reset),
-        cmocka_unit_test_setup_teardown(find_quit_not_at_line_start, reset, reset),
-        cmocka_unit_test_setup_teardown(find_quit_crlf, reset, reset),
-        cmocka_unit_test_setup_teardown(find_quit_none, reset, reset),
-        cmocka_unit_test_setup_teardown(find_quit_one_byte_chunks, reset, reset),
+        mock_unit_test(quit_lines_any_case_any_terminator),
+        mock_unit_test(near_quit_lines_are_not_quit),
+        mock_unit_test(nul_bytes_never_make_quit),
+        mock_unit_test(case_folding_is_ascii_only),
+        mock_unit_test(welcome_is_exact),
+        mock_unit_test(line_is_echoed_byte_exact),
+        mock_unit_test(crlf_line_is_echoed_with_crlf),
+        mock_unit_test(nul_and_non_utf8_bytes_are_echoed),
+        mock_unit_test(bare_newline_is_echoed),
+        mock_unit_test(quit_line_ends_without_echo),
+        mock_unit_test(near_quit_line_is_echoed),
+        mock_unit_test(last_line_is_echoed_then_ends),
+        mock_unit_test(last_line_quit_sends_nothing),
+        mock_unit_test(eof_sends_nothing_and_ends),
+        mock_unit_test(notices_are_exact_and_end),
+        mock_unit_test(too_long_names_the_limit),
+        mock_unit_test(too_long_other_limits),
+        mock_unit_test(too_long_small_errbuf),
+        mock_unit_test(find_quit_in_one_chunk),
+        mock_unit_test(find_quit_split_across_chunks),
+        mock_unit_test(find_quit_after_other_lines),
+        mock_unit_test(find_quit_long_line_starting_with_quit),
+        mock_unit_test(find_quit_not_at_line_start),
+        mock_unit_test(find_quit_crlf),
+        mock_unit_test(find_quit_none),
+        mock_unit_test(find_quit_one_byte_chunks),
     };
 
     return cmocka_run_group_tests_name("session", tests, NULL, NULL);

@@ -20,11 +20,7 @@
 
 #include "libsock.h"
 #include "mock_syscalls.h"
-
-static int reset(void **state)
-{
-    return mock_reset_group(state);
-}
+#include "net.h"
 
 /* ---------------------------------------------------------------- */
 /* sock_resolve                                                     */
@@ -202,17 +198,6 @@ static void resolve_why_may_be_null(void **state)
 /* ---------------------------------------------------------------- */
 /* sock_addr_text                                                   */
 /* ---------------------------------------------------------------- */
-
-static struct sockaddr_in v4(const char *ip, unsigned port)
-{
-    struct sockaddr_in a;
-
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    assert_int_equal(inet_pton(AF_INET, ip, &a.sin_addr), 1);
-    return a;
-}
 
 static struct sockaddr_in6 v6(const char *ip, unsigned port)
 {
@@ -464,27 +449,27 @@ static void addr_text_max_is_enough(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(resolve_ipv4_literal, reset, reset),
-        cmocka_unit_test_setup_teardown(resolve_ipv6_literal, reset, reset),
-        cmocka_unit_test_setup_teardown(resolve_passive_wildcard, reset, reset),
-        cmocka_unit_test_setup_teardown(resolve_family_is_pinned, reset, reset),
-        cmocka_unit_test_setup_teardown(resolve_noname_message, reset, reset),
-        cmocka_unit_test_setup_teardown(resolve_ipv6_literal_bracketed, reset, reset),
-        cmocka_unit_test_setup_teardown(resolve_eai_system_keeps_errno, reset, reset),
-        cmocka_unit_test_setup_teardown(resolve_eai_again_is_eagain, reset, reset),
-        cmocka_unit_test_setup_teardown(resolve_eai_memory_is_enomem, reset, reset),
-        cmocka_unit_test_setup_teardown(resolve_why_may_be_null, reset, reset),
-        cmocka_unit_test_setup_teardown(addr_text_ipv4, reset, reset),
-        cmocka_unit_test_setup_teardown(addr_text_ipv6_bracketed, reset, reset),
-        cmocka_unit_test_setup_teardown(addr_text_v4_mapped_as_ipv4, reset, reset),
-        cmocka_unit_test_setup_teardown(addr_text_port_zero, reset, reset),
-        cmocka_unit_test_setup_teardown(addr_text_keeps_scope, reset, reset),
-        cmocka_unit_test_setup_teardown(addr_text_local, reset, reset),
-        cmocka_unit_test_setup_teardown(local_addr_limits, reset, reset),
-        cmocka_unit_test_setup_teardown(addr_text_other_family_is_eafnosupport, reset, reset),
-        cmocka_unit_test_setup_teardown(addr_text_short_len_is_einval, reset, reset),
-        cmocka_unit_test_setup_teardown(addr_text_small_buffer_is_enospc, reset, reset),
-        cmocka_unit_test_setup_teardown(addr_text_max_is_enough, reset, reset),
+        mock_unit_test(resolve_ipv4_literal),
+        mock_unit_test(resolve_ipv6_literal),
+        mock_unit_test(resolve_passive_wildcard),
+        mock_unit_test(resolve_family_is_pinned),
+        mock_unit_test(resolve_noname_message),
+        mock_unit_test(resolve_ipv6_literal_bracketed),
+        mock_unit_test(resolve_eai_system_keeps_errno),
+        mock_unit_test(resolve_eai_again_is_eagain),
+        mock_unit_test(resolve_eai_memory_is_enomem),
+        mock_unit_test(resolve_why_may_be_null),
+        mock_unit_test(addr_text_ipv4),
+        mock_unit_test(addr_text_ipv6_bracketed),
+        mock_unit_test(addr_text_v4_mapped_as_ipv4),
+        mock_unit_test(addr_text_port_zero),
+        mock_unit_test(addr_text_keeps_scope),
+        mock_unit_test(addr_text_local),
+        mock_unit_test(local_addr_limits),
+        mock_unit_test(addr_text_other_family_is_eafnosupport),
+        mock_unit_test(addr_text_short_len_is_einval),
+        mock_unit_test(addr_text_small_buffer_is_enospc),
+        mock_unit_test(addr_text_max_is_enough),
     };
 
     return cmocka_run_group_tests_name("sock_addr", tests, NULL, NULL);

@@ -23,11 +23,6 @@
 #include "libsock.h"
 #include "mock_syscalls.h"
 
-static int reset(void **state)
-{
-    return mock_reset_group(state);
-}
-
 /* socket: a failure comes back as -1 with the kernel's errno. */
 static void socket_failure_keeps_errno(void **state)
 {
@@ -384,25 +379,25 @@ static void datagram_calls_on_loopback(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(socket_failure_keeps_errno, reset, reset),
-        cmocka_unit_test_setup_teardown(socket_real_gives_descriptor, reset, reset),
-        cmocka_unit_test_setup_teardown(bind_port_in_use, reset, reset),
-        cmocka_unit_test_setup_teardown(listen_failure_keeps_errno, reset, reset),
-        cmocka_unit_test_setup_teardown(accept_retries_eintr_and_econnaborted, reset, reset),
-        cmocka_unit_test_setup_teardown(accept_reports_eagain, reset, reset),
-        cmocka_unit_test_setup_teardown(connect_not_retried_on_eintr, reset, reset),
-        cmocka_unit_test_setup_teardown(read_retries_eintr, reset, reset),
-        cmocka_unit_test_setup_teardown(read_reports_econnreset_and_eagain, reset, reset),
-        cmocka_unit_test_setup_teardown(write_retries_eintr_returns_short_count, reset, reset),
-        cmocka_unit_test_setup_teardown(write_to_closed_peer_is_epipe, reset, reset),
-        cmocka_unit_test_setup_teardown(close_never_retried, reset, reset),
-        cmocka_unit_test_setup_teardown(close_bad_descriptor, reset, reset),
-        cmocka_unit_test_setup_teardown(accept_gives_close_on_exec, reset, reset),
-        cmocka_unit_test_setup_teardown(shutdown_half_closes, reset, reset),
-        cmocka_unit_test_setup_teardown(shutdown_not_connected, reset, reset),
-        cmocka_unit_test_setup_teardown(eight_calls_over_loopback, reset, reset),
-        cmocka_unit_test_setup_teardown(datagram_calls_retry_eintr, reset, reset),
-        cmocka_unit_test_setup_teardown(datagram_calls_on_loopback, reset, reset),
+        mock_unit_test(socket_failure_keeps_errno),
+        mock_unit_test(socket_real_gives_descriptor),
+        mock_unit_test(bind_port_in_use),
+        mock_unit_test(listen_failure_keeps_errno),
+        mock_unit_test(accept_retries_eintr_and_econnaborted),
+        mock_unit_test(accept_reports_eagain),
+        mock_unit_test(connect_not_retried_on_eintr),
+        mock_unit_test(read_retries_eintr),
+        mock_unit_test(read_reports_econnreset_and_eagain),
+        mock_unit_test(write_retries_eintr_returns_short_count),
+        mock_unit_test(write_to_closed_peer_is_epipe),
+        mock_unit_test(close_never_retried),
+        mock_unit_test(close_bad_descriptor),
+        mock_unit_test(accept_gives_close_on_exec),
+        mock_unit_test(shutdown_half_closes),
+        mock_unit_test(shutdown_not_connected),
+        mock_unit_test(eight_calls_over_loopback),
+        mock_unit_test(datagram_calls_retry_eintr),
+        mock_unit_test(datagram_calls_on_loopback),
     };
 
     return cmocka_run_group_tests_name("sock_calls", tests, NULL, NULL);

@@ -18,11 +18,7 @@
 
 #include "sock_internal.h"
 #include "mock_syscalls.h"
-
-static int reset(void **state)
-{
-    return mock_reset_group(state);
-}
+#include "net.h"
 
 /* A holder followed by bytes that must never be written: a write past
  * msg[] would show here (and under ASan as an overflow). */
@@ -42,17 +38,6 @@ static void assert_guard_intact(const struct guarded *g)
 
     for (i = 0; i < sizeof g->canary; i++)
         assert_int_equal((unsigned char)g->canary[i], 0x5a);
-}
-
-static struct sockaddr_in v4(const char *ip, unsigned port)
-{
-    struct sockaddr_in a;
-
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    assert_int_equal(inet_pton(AF_INET, ip, &a.sin_addr), 1);
-    return a;
 }
 
 /* With an IPv4 address: "connect 127.0.0.1:8080: Connection refused";
@@ -218,15 +203,15 @@ static void err_addr_truncated_safely(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(err_addr_ipv4, reset, reset),
-        cmocka_unit_test_setup_teardown(err_addr_ipv6, reset, reset),
-        cmocka_unit_test_setup_teardown(err_addr_without_address, reset, reset),
-        cmocka_unit_test_setup_teardown(err_addr_unprintable_address, reset, reset),
-        cmocka_unit_test_setup_teardown(err_addr_null_holder, reset, reset),
-        cmocka_unit_test_setup_teardown(err_addr_unknown_errno, reset, reset),
-        cmocka_unit_test_setup_teardown(err_text_formats, reset, reset),
-        cmocka_unit_test_setup_teardown(err_text_truncated_safely, reset, reset),
-        cmocka_unit_test_setup_teardown(err_addr_truncated_safely, reset, reset),
+        mock_unit_test(err_addr_ipv4),
+        mock_unit_test(err_addr_ipv6),
+        mock_unit_test(err_addr_without_address),
+        mock_unit_test(err_addr_unprintable_address),
+        mock_unit_test(err_addr_null_holder),
+        mock_unit_test(err_addr_unknown_errno),
+        mock_unit_test(err_text_formats),
+        mock_unit_test(err_text_truncated_safely),
+        mock_unit_test(err_addr_truncated_safely),
     };
 
     return cmocka_run_group_tests_name("sock_err", tests, NULL, NULL);

@@ -19,21 +19,6 @@
 #include "libsock.h"
 #include "mock_syscalls.h"
 
-/* Never opened: only scripted calls ever see this descriptor. */
-#define NOFD 900
-
-static int reset(void **state)
-{
-    return mock_reset_group(state);
-}
-
-/* Queue one scripted failure, -1 with errno `err`, for wrap `fn`. */
-#define FAIL_WITH(fn, err)      \
-    do {                        \
-        will_return(fn, -1);    \
-        will_return(fn, err);   \
-    } while (0)
-
 /* ---------------------------------------------------------------- */
 /* sock_write_all                                                   */
 /* ---------------------------------------------------------------- */
@@ -651,34 +636,34 @@ static void line_reader_over_socketpair(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(write_all_one_byte_at_a_time, reset, reset),
-        cmocka_unit_test_setup_teardown(write_all_retries_eintr_midway, reset, reset),
-        cmocka_unit_test_setup_teardown(write_all_eagain_reports_progress, reset, reset),
-        cmocka_unit_test_setup_teardown(write_all_epipe_keeps_errno, reset, reset),
-        cmocka_unit_test_setup_teardown(write_all_econnreset_keeps_errno, reset, reset),
-        cmocka_unit_test_setup_teardown(write_all_zero_send_is_eio, reset, reset),
-        cmocka_unit_test_setup_teardown(write_all_written_may_be_null, reset, reset),
-        cmocka_unit_test_setup_teardown(write_all_zero_length, reset, reset),
-        cmocka_unit_test_setup_teardown(write_all_over_socketpair, reset, reset),
-        cmocka_unit_test_setup_teardown(line_reader_init_sets_fields, reset, reset),
-        cmocka_unit_test_setup_teardown(drained_after_a_short_read, reset, reset),
-        cmocka_unit_test_setup_teardown(limit_below_the_buffer, reset, reset),
-        cmocka_unit_test_setup_teardown(line_split_across_reads, reset, reset),
-        cmocka_unit_test_setup_teardown(lines_glued_in_one_read, reset, reset),
-        cmocka_unit_test_setup_teardown(line_exactly_at_limit, reset, reset),
-        cmocka_unit_test_setup_teardown(line_one_over_limit_is_too_long, reset, reset),
-        cmocka_unit_test_setup_teardown(unterminated_line_of_exactly_the_limit, reset, reset),
-        cmocka_unit_test_setup_teardown(too_long_line_tail_is_skipped, reset, reset),
-        cmocka_unit_test_setup_teardown(eof_while_skipping_is_eof, reset, reset),
-        cmocka_unit_test_setup_teardown(eagain_on_full_buffer_is_retried, reset, reset),
-        cmocka_unit_test_setup_teardown(eof_mid_line_is_partial_then_eof, reset, reset),
-        cmocka_unit_test_setup_teardown(clean_eof, reset, reset),
-        cmocka_unit_test_setup_teardown(nul_bytes_kept_in_line, reset, reset),
-        cmocka_unit_test_setup_teardown(recv_error_is_line_error, reset, reset),
-        cmocka_unit_test_setup_teardown(eagain_keeps_partial_line, reset, reset),
-        cmocka_unit_test_setup_teardown(partial_line_moved_to_front, reset, reset),
-        cmocka_unit_test_setup_teardown(moved_partial_line_then_too_long, reset, reset),
-        cmocka_unit_test_setup_teardown(line_reader_over_socketpair, reset, reset),
+        mock_unit_test(write_all_one_byte_at_a_time),
+        mock_unit_test(write_all_retries_eintr_midway),
+        mock_unit_test(write_all_eagain_reports_progress),
+        mock_unit_test(write_all_epipe_keeps_errno),
+        mock_unit_test(write_all_econnreset_keeps_errno),
+        mock_unit_test(write_all_zero_send_is_eio),
+        mock_unit_test(write_all_written_may_be_null),
+        mock_unit_test(write_all_zero_length),
+        mock_unit_test(write_all_over_socketpair),
+        mock_unit_test(line_reader_init_sets_fields),
+        mock_unit_test(drained_after_a_short_read),
+        mock_unit_test(limit_below_the_buffer),
+        mock_unit_test(line_split_across_reads),
+        mock_unit_test(lines_glued_in_one_read),
+        mock_unit_test(line_exactly_at_limit),
+        mock_unit_test(line_one_over_limit_is_too_long),
+        mock_unit_test(unterminated_line_of_exactly_the_limit),
+        mock_unit_test(too_long_line_tail_is_skipped),
+        mock_unit_test(eof_while_skipping_is_eof),
+        mock_unit_test(eagain_on_full_buffer_is_retried),
+        mock_unit_test(eof_mid_line_is_partial_then_eof),
+        mock_unit_test(clean_eof),
+        mock_unit_test(nul_bytes_kept_in_line),
+        mock_unit_test(recv_error_is_line_error),
+        mock_unit_test(eagain_keeps_partial_line),
+        mock_unit_test(partial_line_moved_to_front),
+        mock_unit_test(moved_partial_line_then_too_long),
+        mock_unit_test(line_reader_over_socketpair),
     };
 
     return cmocka_run_group_tests_name("sock_io", tests, NULL, NULL);

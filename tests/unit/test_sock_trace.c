@@ -22,9 +22,7 @@
 
 #include "libsock.h"
 #include "mock_syscalls.h"
-
-/* Never opened: only scripted calls ever see this descriptor. */
-#define NOFD 900
+#include "net.h"
 
 /* One event as the hook saw it, copied: the event's pointers are only
  * valid during the call. */
@@ -86,12 +84,6 @@ static int reset(void **state)
     return mock_reset_group(state);
 }
 
-#define FAIL_WITH(fn, err)      \
-    do {                        \
-        will_return(fn, -1);    \
-        will_return(fn, err);   \
-    } while (0)
-
 static void assert_event(size_t i, const char *call, int fd, long result,
                          int err)
 {
@@ -100,11 +92,6 @@ static void assert_event(size_t i, const char *call, int fd, long result,
     assert_int_equal(ev[i].fd, fd);
     assert_int_equal(ev[i].result, result);
     assert_int_equal(ev[i].err, err);
-}
-
-static unsigned port_of(const struct sockaddr_storage *ss)
-{
-    return ntohs(((const struct sockaddr_in *)ss)->sin_port);
 }
 
 /* A blocking read that waits at most 5 s: a broken close fails the

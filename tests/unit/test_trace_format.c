@@ -22,7 +22,8 @@
 #include <cmocka.h>
 
 #include "libsock.h"
-#include "testutil.h"
+#include "env.h"
+#include "net.h"
 
 static char line[SOCK_TRACE_LINE_MAX];
 
