@@ -10,12 +10,15 @@
 #include <poll.h>
 #include <string.h>
 
-#include "conn.h"
+#include "serve.h"
+#include "serve_loop.h"
+#include "server.h"
+#include "stop_signal.h"
 
 #define PAUSE_MS      100   /* out of descriptors: try again after this */
 
-int server_run_iterative(int lfd, const struct server_config *cfg,
-                         const volatile sig_atomic_t *stop)
+int serve_iterative_run(int lfd, const struct server_config *cfg,
+                        const volatile sig_atomic_t *stop)
 {
     int pause = 0;
 
@@ -42,7 +45,7 @@ int server_run_iterative(int lfd, const struct server_config *cfg,
         }
         pause = 0;
         if (p[0].revents & POLLIN)
-            drain_wake(cfg->wake_fd);
+            stop_signal_drain(cfg->wake_fd);
         if (*stop)
             break;
         fd = sock_accept(lfd, (struct sockaddr *)&ss, &len);
@@ -55,9 +58,9 @@ int server_run_iterative(int lfd, const struct server_config *cfg,
         }
         if (cfg->once) {
             sock_close(lfd);     /* one client, then no more listening */
-            return serve_one(fd, (struct sockaddr *)&ss, len, cfg, stop, NULL);
+            return serve_loop_one(fd, (struct sockaddr *)&ss, len, cfg, stop, NULL);
         }
-        (void)serve_one(fd, (struct sockaddr *)&ss, len, cfg, stop, NULL);
+        (void)serve_loop_one(fd, (struct sockaddr *)&ss, len, cfg, stop, NULL);
     }
     server_stop_listening(lfd);
     return 0;

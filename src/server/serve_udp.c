@@ -29,10 +29,10 @@
 #include <unistd.h>
 #include <netinet/in.h>
 
-#include "conn.h"
 #include "escape.h"
 #include "libsock.h"
-#include "server_loop.h"
+#include "serve.h"
+#include "stop_signal.h"
 #include "session.h"
 
 #define DATAGRAMS_PER_TURN 64   /* then look at the clock and the signal */
@@ -264,8 +264,8 @@ static long long expire(struct udp_server *u, long long now)
     return next;
 }
 
-int server_run_udp(int fd, const struct server_config *cfg,
-                   const volatile sig_atomic_t *stop)
+int serve_udp_run(int fd, const struct server_config *cfg,
+                  const volatile sig_atomic_t *stop)
 {
     struct udp_server u;
     int rc = 0;
@@ -308,7 +308,7 @@ int server_run_udp(int fd, const struct server_config *cfg,
             break;
         }
         if (pfd[1].revents != 0)
-            drain_wake(cfg->wake_fd);
+            stop_signal_drain(cfg->wake_fd);
         if (pfd[0].revents != 0)
             receive(&u, sock_clock_ms());
     }

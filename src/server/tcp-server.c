@@ -21,7 +21,7 @@
 #include "escape.h"
 #include "server_args.h"
 #include "std_fds.h"
-#include "server_loop.h"
+#include "serve.h"
 #include "logq.h"
 #include "server_hold.h"
 #include "trace_log.h"
@@ -133,11 +133,11 @@ static void usage(FILE *f)
 static int run_design(int model, int lfd, const struct server_config *cfg)
 {
     switch (model) {
-    case MODEL_ITERATIVE: return server_run_iterative(lfd, cfg, &stop_requested);
-    case MODEL_FORK:      return server_run_fork(lfd, cfg, &stop_requested);
-    case MODEL_THREAD:    return server_run_thread(lfd, cfg, &stop_requested);
-    case MODEL_POLL:      return server_run_poll(lfd, cfg, &stop_requested);
-    default:              return server_run_epoll(lfd, cfg, &stop_requested);
+    case MODEL_ITERATIVE: return serve_iterative_run(lfd, cfg, &stop_requested);
+    case MODEL_FORK:      return serve_fork_run(lfd, cfg, &stop_requested);
+    case MODEL_THREAD:    return serve_thread_run(lfd, cfg, &stop_requested);
+    case MODEL_POLL:      return serve_poll_run(lfd, cfg, &stop_requested);
+    default:              return serve_epoll_run(lfd, cfg, &stop_requested);
     }
 }
 
@@ -234,7 +234,7 @@ int main(int argc, char **argv)
     cfg.wake_keep = 0;
     cfg.stop_ms = 0;
     if (a.udp)
-        rc = server_run_udp(lfd, &cfg, &stop_requested);
+        rc = serve_udp_run(lfd, &cfg, &stop_requested);
     else
         rc = a.no_accept ? server_hold(lfd, &cfg, &stop_requested)
                          : run_design(a.model, lfd, &cfg);

@@ -21,7 +21,7 @@
 
 #include "libsock.h"
 #include "logq.h"
-#include "server_loop.h"
+#include "serve.h"
 #include "mock_syscalls.h"
 #include "testutil.h"
 
@@ -97,7 +97,7 @@ static void dropped_replies_are_counted(void **state)
     will_return(__wrap_sendto, EAGAIN);
     will_return_always(__wrap_sendto, MOCK_REAL);
     alarm(10);   /* a bound on the whole run, should the peer be lost */
-    assert_int_equal(server_run_udp(fd, &cfg, &stop), 0);
+    assert_int_equal(serve_udp_run(fd, &cfg, &stop), 0);
     alarm(0);
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
