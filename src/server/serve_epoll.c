@@ -231,8 +231,7 @@ static int run(struct epoll_loop *l, const volatile sig_atomic_t *stop)
         if (ready == -1) {
             if (errno == EINTR)
                 continue;   /* a signal: the loop top checks *stop */
-            logq_printf(cfg->log, LOGQ_ERR, "tcp-server: epoll_wait: %s\n",
-                        strerror(errno));
+            logq_errorf(cfg->log, "epoll_wait: %s\n", strerror(errno));
             return -1;
         }
         now = s->now = sock_clock_ms();
@@ -296,13 +295,11 @@ int serve_epoll_run(int lfd, const struct server_config *cfg,
         (l.ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
         (cfg->wake_fd >= 0 &&
          ep_ctl(l.ep, EPOLL_CTL_ADD, cfg->wake_fd, EPOLLIN, &wake_tag) == -1)) {
-        logq_printf(cfg->log, LOGQ_ERR, "tcp-server: epoll: %s\n",
-                    strerror(errno));
+        logq_errorf(cfg->log, "epoll: %s\n", strerror(errno));
         rc = 1;
     } else if (run(&l, stop) == -1) {
         if (errno != 0)
-            logq_printf(cfg->log, LOGQ_ERR, "tcp-server: epoll: %s\n",
-                        strerror(errno));
+            logq_errorf(cfg->log, "epoll: %s\n", strerror(errno));
         rc = 1;
     }
     if (l.ep >= 0)

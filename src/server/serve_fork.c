@@ -134,7 +134,7 @@ static void child(struct parent *pa, size_t slot, int fd,
     my_flag = &pa->open[slot];
     /* The parent needs the end of the second to see its children go. */
     mine.stop_ms = CHILD_STOP_MS;
-    mine.log = logq_open(1, 2, (size_t)64 * 1024, "tcp-server");
+    mine.log = logq_open(1, 2, (size_t)64 * 1024, logq_prog(pa->cfg->log));
     mine.wake_fd = stop_signal_pipe();
     if (mine.log != NULL && mine.wake_fd >= 0) {
         if (trace_on())
@@ -165,8 +165,7 @@ static int hand_off(void *arg, int fd, const struct sockaddr *sa,
     if (pid == 0)
         child(pa, slot, fd, sa, len);
     if (pid == -1) {
-        logq_printf(pa->cfg->log, LOGQ_ERR, "tcp-server: fork: %s\n",
-                    strerror(errno));
+        logq_errorf(pa->cfg->log, "fork: %s\n", strerror(errno));
         pa->open[slot] = 0;
         return -1;
     }
@@ -219,7 +218,7 @@ int serve_fork_run(int lfd, const struct server_config *cfg,
     shared = mmap(NULL, pa.slots, PROT_READ | PROT_WRITE,
                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (pa.kids == NULL || shared == MAP_FAILED) {
-        logq_printf(cfg->log, LOGQ_ERR, "tcp-server: %s\n", strerror(errno));
+        logq_errorf(cfg->log, "%s\n", strerror(errno));
         free(pa.kids);
         if (shared != MAP_FAILED)
             munmap(shared, pa.slots);

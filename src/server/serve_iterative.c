@@ -23,7 +23,7 @@ int serve_iterative_run(int lfd, const struct server_config *cfg,
     int pause = 0;
 
     if (sock_set_nonblock(lfd, 1) == -1) {
-        logq_printf(cfg->log, LOGQ_ERR, "tcp-server: %s\n", strerror(errno));
+        logq_errorf(cfg->log, "%s\n", strerror(errno));
         sock_close(lfd);
         return 1;
     }
@@ -38,8 +38,7 @@ int serve_iterative_run(int lfd, const struct server_config *cfg,
         p[0].events = p[1].events = POLLIN;
         p[0].revents = p[1].revents = 0;
         if (poll(p, 2, pause ? PAUSE_MS : -1) == -1 && errno != EINTR) {
-            logq_printf(cfg->log, LOGQ_ERR, "tcp-server: poll: %s\n",
-                        strerror(errno));
+            logq_errorf(cfg->log, "poll: %s\n", strerror(errno));
             sock_close(lfd);
             return 1;
         }

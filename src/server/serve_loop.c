@@ -82,7 +82,7 @@ static int run(struct server *s, const volatile sig_atomic_t *stop)
     int rc = 0;
 
     if (pfd == NULL) {
-        logq_printf(cfg->log, LOGQ_ERR, "tcp-server: %s\n", strerror(errno));
+        logq_errorf(cfg->log, "%s\n", strerror(errno));
         return 1;
     }
 
@@ -101,8 +101,7 @@ static int run(struct server *s, const volatile sig_atomic_t *stop)
             struct pollfd *p = realloc(pfd, (FIRST_CONN + s->cap) * sizeof *p);
 
             if (p == NULL) {
-                logq_printf(cfg->log, LOGQ_ERR, "tcp-server: %s\n",
-                            strerror(errno));
+                logq_errorf(cfg->log, "%s\n", strerror(errno));
                 rc = 1;
                 break;
             }
@@ -124,8 +123,7 @@ static int run(struct server *s, const volatile sig_atomic_t *stop)
         if (ready == -1) {
             if (errno == EINTR)
                 continue;   /* a signal: the loop top checks *stop */
-            logq_printf(cfg->log, LOGQ_ERR, "tcp-server: poll: %s\n",
-                        strerror(errno));
+            logq_errorf(cfg->log, "poll: %s\n", strerror(errno));
             rc = 1;
             break;
         }
@@ -157,7 +155,7 @@ int serve_loop_accept(int lfd, const struct server_config *cfg,
     int rc;
 
     if (server_init(&s, cfg, lfd) == -1) {
-        logq_printf(cfg->log, LOGQ_ERR, "tcp-server: %s\n", strerror(errno));
+        logq_errorf(cfg->log, "%s\n", strerror(errno));
         server_fini(&s);
         return 1;
     }
@@ -179,7 +177,7 @@ int serve_loop_one(int fd, const struct sockaddr *sa, socklen_t salen,
         s.hooks = hooks;    /* before conn_add: it counts the session */
     if (s.shown == NULL || sock_set_nonblock(fd, 1) == -1 ||
         conn_add(&s, fd, sa, salen, 1) == -1) {
-        logq_printf(cfg->log, LOGQ_ERR, "tcp-server: %s\n", strerror(errno));
+        logq_errorf(cfg->log, "%s\n", strerror(errno));
         if (s.n == 0)
             server_close_now(fd, SESSION_FULL);
         server_fini(&s);

@@ -133,8 +133,7 @@ static int hand_off(void *arg, int fd, const struct sockaddr *sa,
     pthread_attr_destroy(&attr);
     if (err == 0)
         return 0;
-    logq_printf(p->wcfg.log, LOGQ_ERR, "tcp-server: thread: %s\n",
-                strerror(err));
+    logq_errorf(p->wcfg.log, "thread: %s\n", strerror(err));
     pthread_mutex_lock(&p->mu);
     p->slots[slot].used = p->slots[slot].open = 0;
     p->running--;
@@ -175,7 +174,7 @@ int serve_thread_run(int lfd, const struct server_config *cfg,
     p.nslots = SERVER_MAX_CONNS(cfg->max_clients);
     p.slots = calloc(p.nslots, sizeof *p.slots);
     if (p.slots == NULL || pipe(p.wake) == -1) {
-        logq_printf(cfg->log, LOGQ_ERR, "tcp-server: %s\n", strerror(errno));
+        logq_errorf(cfg->log, "%s\n", strerror(errno));
         free(p.slots);
         sock_close(lfd);
         return 1;

@@ -280,7 +280,7 @@ int serve_udp_run(int fd, const struct server_config *cfg,
     u.buf = malloc(u.room);
     u.shown = malloc(ESCAPE_LINE_MAX(SOCK_ADDR_TEXT_MAX, u.room));
     if (u.buf == NULL || u.shown == NULL || sock_set_nonblock(fd, 1) == -1) {
-        logq_printf(cfg->log, LOGQ_ERR, "tcp-server: %s\n", strerror(errno));
+        logq_errorf(cfg->log, "%s\n", strerror(errno));
         rc = 1;
         goto out;
     }
@@ -302,8 +302,7 @@ int serve_udp_run(int fd, const struct server_config *cfg,
         if (poll(pfd, 2, timeout) == -1) {
             if (errno == EINTR)
                 continue;
-            logq_printf(cfg->log, LOGQ_ERR, "tcp-server: poll: %s\n",
-                        strerror(errno));
+            logq_errorf(cfg->log, "poll: %s\n", strerror(errno));
             rc = 1;
             break;
         }
@@ -318,8 +317,8 @@ int serve_udp_run(int fd, const struct server_config *cfg,
         forget(&u, &u.peers[u.n - 1], "server shutting down");
     }
     if (u.dropped > 0)
-        logq_printf(cfg->log, LOGQ_ERR,
-                    "tcp-server: %lu replies dropped: the socket's send buffer was full\n",
+        logq_errorf(cfg->log,
+                    "%lu replies dropped: the socket's send buffer was full\n",
                     u.dropped);
 out:
     sock_close(fd);

@@ -99,8 +99,7 @@ static int open_reserve(void)
 static void out_of_descriptors(struct server *s, int err, long long now)
 {
     if (now - s->emfile_said >= 1000) {   /* say so once a second at most */
-        logq_printf(s->cfg->log, LOGQ_ERR,
-                    "tcp-server: accept: %s: turning clients away\n",
+        logq_errorf(s->cfg->log, "accept: %s: turning clients away\n",
                     strerror(err));
         s->emfile_said = now;
     }
@@ -138,8 +137,7 @@ void server_accept(struct server *s, long long now)
             return;   /* EAGAIN: nobody else waiting */
         }
         if (sock_set_nonblock(fd, 1) == -1) {
-            logq_printf(s->cfg->log, LOGQ_ERR, "tcp-server: accept: %s\n",
-                        strerror(errno));
+            logq_errorf(s->cfg->log, "accept: %s\n", strerror(errno));
             server_close_now(fd, SESSION_FULL);
             continue;
         }
@@ -154,8 +152,7 @@ void server_accept(struct server *s, long long now)
             if (s->hooks->hand_off(s->hooks->arg, fd, sa, len) == -1)
                 turn_away(s, fd, sa, len);
         } else if (conn_add(s, fd, sa, len, 1) == -1) {
-            logq_printf(s->cfg->log, LOGQ_ERR, "tcp-server: accept: %s\n",
-                        strerror(errno));
+            logq_errorf(s->cfg->log, "accept: %s\n", strerror(errno));
             server_close_now(fd, SESSION_FULL);
             continue;
         }

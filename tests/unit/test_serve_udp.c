@@ -87,7 +87,7 @@ static void dropped_replies_are_counted(void **state)
     cfg.max_clients = 4;
     cfg.quiet = 2;
     cfg.wake_fd = wake[0];
-    cfg.log = logq_open(errp[1], errp[1], 4096, "test");
+    cfg.log = logq_open(errp[1], errp[1], 4096, "tcp-server");
     assert_non_null(cfg.log);
     /* The welcome and the first echo find the socket full; then room. */
     mock_script(MOCK_SENDTO);
