@@ -331,8 +331,6 @@ static int conn_drain(struct conn *c)
     return 0;
 }
 
-/* The peer's IP as 16 bytes, IPv4 written as IPv4-mapped IPv6, so that
- * one client is one key whichever socket family it came in on. */
 void conn_peer_ip(const struct sockaddr *sa, unsigned char ip[16])
 {
     memset(ip, 0, 16);

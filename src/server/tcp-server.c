@@ -273,7 +273,9 @@ int main(int argc, char **argv)
                     errno == EEXIST ? "another socket is there now"
                                     : strerror(errno));
     /* What is still queued gets a moment to reach a slow reader; after a
-     * signal only what is left of the second the SPEC allows. */
+     * signal only what is left of the second a stop may take ("exits 0
+     * within a second": docs/tcp-server.1, DESCRIPTION; docs/robustness.md,
+     * "System faults and signals"). */
     (void)logq_close(cfg.log, stop_requested ? 100 : 1000);  /* drops: it said so */
     return rc;
 }
