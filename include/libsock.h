@@ -362,6 +362,42 @@ void sock_line_reader_init(struct sock_line_reader *lr, char *buf, size_t cap);
 ssize_t sock_read_line(int fd, struct sock_line_reader *lr, const char **line,
                        size_t *len);
 
+/*
+ * sock_line_reader_held - how many bytes the reader holds that no call
+ * has handed out yet: the start of a line, or whole lines.
+ *
+ *   lr  the reader
+ *
+ * Returns that count.  When it is 0 nothing would be lost by dropping
+ * the buffer, so a caller with many idle connections may free it and
+ * init the reader again before the next read.
+ */
+size_t sock_line_reader_held(const struct sock_line_reader *lr);
+
+/*
+ * sock_line_reader_has_line - whether a whole line ('\n' included) is
+ * held, so that the next sock_read_line() returns without reading.
+ *
+ *   lr  the reader
+ *
+ * Returns 1 or 0.  An event loop asks before it waits: a held line is
+ * answered now, as no readiness of the socket will ever report it.
+ */
+int sock_line_reader_has_line(const struct sock_line_reader *lr);
+
+/*
+ * sock_line_reader_drained - whether the last read found the socket
+ * empty: it got fewer bytes than it had room for, or EAGAIN.
+ *
+ *   lr  the reader
+ *
+ * Returns 1 or 0 (0 too before any read).  An event loop that sees 1
+ * and no held line may wait for the next readiness instead of reading
+ * again only to meet EAGAIN (poll and epoll, level-triggered, report
+ * bytes that came since).
+ */
+int sock_line_reader_drained(const struct sock_line_reader *lr);
+
 /* Room for any address sock_addr_text() writes, NUL included: the
  * longest is a local path ("unix:" and 107 bytes). */
 #define SOCK_ADDR_TEXT_MAX 128

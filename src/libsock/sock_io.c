@@ -142,3 +142,26 @@ ssize_t sock_read_line(int fd, struct sock_line_reader *lr, const char **line,
         return take(lr, held, line, len, SOCK_LINE_PARTIAL);
     }
 }
+
+size_t sock_line_reader_held(const struct sock_line_reader *lr)
+{
+    return lr->end - lr->start;
+}
+
+int sock_line_reader_has_line(const struct sock_line_reader *lr)
+{
+    const char *p = lr->buf + lr->start + lr->scan;
+    const char *end = lr->buf + lr->end;
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+    /* The first '\n' of a too long line being skipped ends that line,
+     * not one to return. */
+    if (nl != NULL && lr->skipping)
+        nl = memchr(nl + 1, '\n', (size_t)(end - nl - 1));
+    return nl != NULL;
+}
+
+int sock_line_reader_drained(const struct sock_line_reader *lr)
+{
+    return lr->drained;
+}

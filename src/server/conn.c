@@ -1,16 +1,14 @@
 /*
- * conn.c - the connection state machine of tcp-server, shared by every
- * design (conn.h): accepting, welcoming, reading lines and answering them
- * (session.h), timeouts, the goodbye (FIN, drain), and the stop.
+ * conn.c - one connection of tcp-server as a state machine, shared by
+ * every design (conn.h): welcoming, reading lines and answering them
+ * (session.h), timeouts, the goodbye (FIN, drain).  Who gets a conn at
+ * all, and when the server stops, is server.c's.
  *
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
@@ -18,13 +16,11 @@
 #include "escape.h"
 #include "session.h"
 #include "conn.h"
+#include "server.h"
 
 #define DRAIN_MS        1000  /* how long a closing peer may keep sending */
 #define LINGER_MS       5000  /* how long a peer may take to read our last reply */
-#define STOP_ACCEPTS    4096  /* clients still in the accept queue told at a stop */
 #define LINES_PER_TURN    64  /* lines one client may have per turn */
-#define ACCEPTS_PER_TURN 256  /* a deep queue (a burst of clients) empties fast */
-#define ACCEPT_PAUSE_MS  100  /* no descriptor even for "busy": wait */
 #define ERRLINE_ROOM      80  /* room for the longest error line */
 #define READ_ROOM      65536  /* bytes one read may bring (see read_room) */
 
@@ -226,22 +222,10 @@ static int reader_get(struct server *s, struct conn *c)
 
 static void reader_put(struct conn *c)
 {
-    if (c->rd.buf != NULL && c->rd.start == c->rd.end) {
+    if (c->rd.buf != NULL && sock_line_reader_held(&c->rd) == 0) {
         free(c->rd.buf);
         c->rd.buf = NULL;
     }
-}
-
-/* A whole line is buffered: the next sock_read_line() will not read. */
-static int reader_has_line(const struct sock_line_reader *lr)
-{
-    size_t held;
-
-    if (lr->buf == NULL)
-        return 0;
-    held = lr->end - lr->start;
-    return held > lr->scan &&
-           memchr(lr->buf + lr->start + lr->scan, '\n', held - lr->scan) != NULL;
 }
 
 /*
@@ -254,26 +238,29 @@ static int reader_has_line(const struct sock_line_reader *lr)
 static int conn_read(struct server *s, struct conn *c, long long now)
 {
     int budget = LINES_PER_TURN, rc = 0;
+    int drained = 0;    /* a read of this turn found the socket empty */
 
     c->more = 0;
     if (reader_get(s, c) == -1) {
         c->why = "out of memory";
         return -1;
     }
-    c->rd.drained = 0;
     while (c->state == C_OPEN && rc == 0) {
-        size_t held = c->rd.end - c->rd.start;
+        size_t held = sock_line_reader_held(&c->rd);
+        int has_line = sock_line_reader_has_line(&c->rd);
         const char *line;
         size_t len;
         ssize_t got;
 
-        /* The socket had no more at the last read: answering, not a
-         * read that would only meet EAGAIN, ends the turn (the wait
-         * reports the next bytes: poll and epoll are level-triggered). */
-        if (c->rd.drained && !reader_has_line(&c->rd))
+        /* The socket had no more at this turn's last read: answering,
+         * not a read that would only meet EAGAIN, ends the turn (the
+         * wait reports the next bytes: poll and epoll are
+         * level-triggered).  A read of an earlier turn does not count:
+         * bytes may have come since. */
+        if (drained && !has_line)
             break;
 
-        if (conn_pending(c) && !reader_has_line(&c->rd)) {
+        if (conn_pending(c) && !has_line) {
             /* Every line of the last read is answered: send them all. */
             if (conn_flush(s, c) == -1) {
                 rc = -1;
@@ -287,9 +274,11 @@ static int conn_read(struct server *s, struct conn *c, long long now)
             break;
         }
         got = sock_read_line(c->fd, &c->rd, &line, &len);
+        if (!has_line)      /* it read: its verdict on the socket holds */
+            drained = sock_line_reader_drained(&c->rd);
         /* Any byte counts as speaking, half a line too (one a second). */
         if (s->cfg->idle_ms > 0 &&
-            (got != SOCK_LINE_ERROR || c->rd.end - c->rd.start > held))
+            (got != SOCK_LINE_ERROR || sock_line_reader_held(&c->rd) > held))
             c->deadline = now + s->cfg->idle_ms;
         if (got == SOCK_LINE_ERROR) {
             if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -342,8 +331,6 @@ static int conn_drain(struct conn *c)
     return 0;
 }
 
-/* The peer's IP as 16 bytes, IPv4 written as IPv4-mapped IPv6, so that
- * one client is one key whichever socket family it came in on. */
 void conn_peer_ip(const struct sockaddr *sa, unsigned char ip[16])
 {
     memset(ip, 0, 16);
@@ -355,32 +342,8 @@ void conn_peer_ip(const struct sockaddr *sa, unsigned char ip[16])
     }
 }
 
-/* Sessions open from this IP now.  A scan, done only with --max-per-ip:
- * a few microseconds per accept for a thousand clients. */
-static size_t sessions_from(const struct server *s, const unsigned char ip[16])
-{
-    size_t i, k = 0;
-
-    for (i = 0; i < s->n; i++)
-        if (s->conns[i]->state == C_OPEN &&
-            memcmp(s->conns[i]->ip, ip, 16) == 0)
-            k++;
-    return k;
-}
-
-/* Sessions open now, all (ip NULL) or from ip: here, or in the design
- * the hooks speak for. */
-static size_t sessions_open(const struct server *s, const unsigned char *ip)
-{
-    if (s->hooks != NULL && s->hooks->sessions != NULL)
-        return s->hooks->sessions(s->hooks->arg, ip);
-    return ip == NULL ? s->open : sessions_from(s, ip);
-}
-
-/* A new connection: a session (welcomed) or, session 0, a client being
- * turned away (told busy, then drained like any goodbye). */
-static int add_conn(struct server *s, int fd, const struct sockaddr *sa,
-                    socklen_t salen, int session)
+int conn_add(struct server *s, int fd, const struct sockaddr *sa,
+             socklen_t salen, int session)
 {
     struct conn *c;
 
@@ -393,7 +356,7 @@ static int add_conn(struct server *s, int fd, const struct sockaddr *sa,
         s->conns = cs;
         s->cap = cap;
     }
-    c = calloc(1, sizeof *c);
+    c = calloc(1, s->conn_size);
     if (c == NULL)
         return -1;
     c->fd = fd;
@@ -417,161 +380,6 @@ static int add_conn(struct server *s, int fd, const struct sockaddr *sa,
     if (conn_send(s, c, SESSION_WELCOME, sizeof SESSION_WELCOME - 1) == -1)
         conn_end(s, c, NULL);  /* gone already: freed on its next turn */
     return 0;
-}
-
-/*
- * No slot, no descriptor or no time to spare for a goodbye: say why (busy,
- * or shutting down), send FIN, drop what the client already sent (unread
- * input would turn our close into a reset that can destroy the line) and
- * close.  A client that sends more after this may still see a reset; that
- * is the price of not holding what we do not have.
- */
-static void close_now_ev(int fd, enum session_event why)
-{
-    struct session_reply r;
-
-    session_respond(why, NULL, 0, 0, NULL, 0, &r);
-    if (sock_set_nonblock(fd, 1) == 0 &&
-        sock_write(fd, r.data, r.len) == (ssize_t)r.len &&
-        sock_shutdown(fd, SHUT_WR) == 0) {
-        char sink[512];
-        int turns = 16;     /* what it sent so far, not what it goes on sending */
-
-        while (turns-- > 0 && sock_read(fd, sink, sizeof sink) > 0)
-            ;
-    }
-    sock_close(fd);
-}
-
-/* Tell a client we cannot serve that we are busy, with the same goodbye
- * as a session's end (FIN, drain) while fewer than max_clients goodbyes
- * are under way (SERVER_MAX_CONNS); past that, at once. */
-static void turn_away(struct server *s, int fd, const struct sockaddr *sa,
-                      socklen_t salen)
-{
-    if (s->n - s->open >= s->cfg->max_clients ||
-        add_conn(s, fd, sa, salen, 0) == -1)
-        close_now_ev(fd, SESSION_FULL);
-}
-
-/* The spare descriptor: any cheap file will do. */
-static int open_reserve(void)
-{
-    int fd = open("/dev/null", O_RDONLY);
-
-    if (fd >= 0)
-        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);   /* best effort */
-    return fd;
-}
-
-/*
- * Out of descriptors (EMFILE/ENFILE): the listener stays readable while
- * the client waits in the queue, so a plain loop would spin.  As libuv
- * and libev advise: give up the spare descriptor kept for this, accept
- * the client, tell it we are busy, close it, and take the spare again.
- * If even that fails, stop polling the listener for a moment.
- */
-static void out_of_descriptors(struct server *s, int err, long long now)
-{
-    if (now - s->emfile_said >= 1000) {   /* say so once a second at most */
-        logq_printf(s->cfg->log, LOGQ_ERR,
-                    "tcp-server: accept: %s: turning clients away\n",
-                    strerror(err));
-        s->emfile_said = now;
-    }
-    if (s->reserve >= 0) {
-        int fd;
-
-        close(s->reserve);
-        s->reserve = -1;
-        fd = sock_accept(s->lfd, NULL, NULL);
-        if (fd >= 0)
-            close_now_ev(fd, SESSION_FULL);
-        s->reserve = open_reserve();
-        if (fd >= 0 && s->reserve >= 0)
-            return;
-    }
-    s->accept_paused_until = now + ACCEPT_PAUSE_MS;
-}
-
-void server_accept(struct server *s, long long now)
-{
-    int k;
-
-    for (k = 0; k < ACCEPTS_PER_TURN && s->lfd >= 0; k++) {
-        struct sockaddr_storage ss;
-        struct sockaddr *sa = (struct sockaddr *)&ss;
-        socklen_t len = sizeof ss;
-        unsigned char ip[16];
-        int fd = sock_accept(s->lfd, sa, &len);
-
-        if (fd == -1) {
-            if (errno == EMFILE || errno == ENFILE)
-                out_of_descriptors(s, errno, now);
-            else if (errno == ENOBUFS || errno == ENOMEM)
-                s->accept_paused_until = now + ACCEPT_PAUSE_MS;
-            return;   /* EAGAIN: nobody else waiting */
-        }
-        if (sock_set_nonblock(fd, 1) == -1) {
-            logq_printf(s->cfg->log, LOGQ_ERR, "tcp-server: accept: %s\n",
-                        strerror(errno));
-            close_now_ev(fd, SESSION_FULL);
-            continue;
-        }
-        conn_peer_ip(sa, ip);
-        if (sessions_open(s, NULL) >= s->cfg->max_clients ||
-            (s->cfg->max_per_ip > 0 &&
-             sessions_open(s, ip) >= s->cfg->max_per_ip)) {
-            turn_away(s, fd, sa, len);
-            continue;
-        }
-        if (s->hooks != NULL && s->hooks->hand_off != NULL) {
-            if (s->hooks->hand_off(s->hooks->arg, fd, sa, len) == -1)
-                turn_away(s, fd, sa, len);
-        } else if (add_conn(s, fd, sa, len, 1) == -1) {
-            logq_printf(s->cfg->log, LOGQ_ERR, "tcp-server: accept: %s\n",
-                        strerror(errno));
-            close_now_ev(fd, SESSION_FULL);
-            continue;
-        }
-        if (s->cfg->once && ++s->served == 1) {
-            /* The article's server: one client, then no more listening. */
-            sock_close(s->lfd);
-            s->lfd = -1;
-        }
-    }
-}
-
-void server_stop_listening(int lfd)
-{
-    int k, fd;
-
-    for (k = 0; k < STOP_ACCEPTS && (fd = sock_accept(lfd, NULL, NULL)) >= 0;
-         k++)
-        close_now_ev(fd, SESSION_STOPPING);
-    sock_close(lfd);
-}
-
-/* Signal: no more clients.  Those that finished their handshake and wait
- * in the accept queue are taken and told (closing the listener would
- * reset them), then the listener goes, so new ones are refused.  Every
- * client is told and closed. */
-void server_begin_stop(struct server *s)
-{
-    size_t i;
-
-    if (s->lfd >= 0) {
-        server_stop_listening(s->lfd);
-        s->lfd = -1;
-    }
-    for (i = 0; i < s->n; i++) {
-        struct conn *c = s->conns[i];
-
-        /* A failed send leaves it CLOSING: freed on its next turn. */
-        if (c->state == C_OPEN)
-            conn_reply(s, c, SESSION_STOPPING, NULL, 0,
-                       "server shutting down", 0);
-    }
 }
 
 /*
@@ -617,6 +425,12 @@ int conn_step(struct server *s, struct conn *c, int ev, long long now)
     return 0;
 }
 
+void conn_stop(struct server *s, struct conn *c)
+{
+    if (c->state == C_OPEN)
+        conn_reply(s, c, SESSION_STOPPING, NULL, 0, "server shutting down", 0);
+}
+
 int conn_has_work(const struct conn *c)
 {
     /* Not while a reply is queued: then only a writable socket helps. */
@@ -634,60 +448,3 @@ int conn_timed(const struct server *s, const struct conn *c)
     return c->state != C_OPEN || s->cfg->idle_ms > 0;
 }
 
-/* Lower *timeout to reach `deadline` (poll's -1 means none yet). */
-void wake_by(int *timeout, long long deadline, long long now)
-{
-    long long left = deadline - now;
-    int t = left <= 0 ? 0 : left > 60000 ? 60000 : (int)left;
-
-    if (*timeout < 0 || t < *timeout)
-        *timeout = t;
-}
-
-
-void drain_wake(int fd)
-{
-    char sink[64];
-
-    while (read(fd, sink, sizeof sink) > 0)
-        ;
-}
-
-void close_now(int fd, int shutting_down)
-{
-    close_now_ev(fd, shutting_down ? SESSION_STOPPING : SESSION_FULL);
-}
-
-int server_add(struct server *s, int fd, const struct sockaddr *sa,
-               socklen_t salen)
-{
-    return add_conn(s, fd, sa, salen, 1);
-}
-
-int server_init(struct server *s, const struct server_config *cfg, int lfd)
-{
-    memset(s, 0, sizeof *s);
-    s->cfg = cfg;
-    s->lfd = lfd;
-    s->emfile_said = -1000000;
-    s->next_deadline = CONN_NEVER;
-    s->now = sock_clock_ms();
-    s->reserve = lfd >= 0 ? open_reserve() : -1;
-    s->shown = malloc(ESCAPE_LINE_MAX(SOCK_ADDR_TEXT_MAX, cfg->max_line));
-    if (s->shown == NULL || (lfd >= 0 && sock_set_nonblock(lfd, 1) == -1))
-        return -1;
-    return 0;
-}
-
-void server_fini(struct server *s)
-{
-    while (s->n > 0)
-        conn_free(s, s->n - 1);
-    if (s->lfd >= 0)
-        sock_close(s->lfd);
-    s->lfd = -1;
-    if (s->reserve >= 0)
-        close(s->reserve);
-    free(s->conns);
-    free(s->shown);
-}

@@ -230,24 +230,59 @@ int logq_put(struct logq *q, enum logq_stream stream, const char *bytes,
     return r;
 }
 
-int logq_printf(struct logq *q, enum logq_stream stream, const char *fmt, ...)
+/* Format one line after `prefix` (may be NULL) and queue it; a line too
+ * long for 512 bytes is cut, but still ends in '\n'. */
+static int put_vline(struct logq *q, enum logq_stream stream,
+                     const char *prefix, const char *fmt, va_list ap)
 {
     char line[512];
-    va_list ap;
+    size_t at = 0;
     int n;
 
-    va_start(ap, fmt);
+    if (prefix != NULL) {
+        n = snprintf(line, sizeof line, "%s: ", prefix);
+        if (n < 0)
+            return -1;
+        at = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+    }
     /* clang-tidy 14's analyzer loses track of va_start here (as in
-     * sock_trace.c); ap is initialized on the line above. */
-    n = vsnprintf(line, sizeof line, fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized) */
-    va_end(ap);
+     * sock_trace.c); the callers start ap. */
+    n = vsnprintf(line + at, sizeof line - at, fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized) */
     if (n < 0)
         return -1;
-    if ((size_t)n >= sizeof line) {     /* cut, but still one line */
-        n = (int)sizeof line - 1;
-        line[n - 1] = '\n';
+    if (at + (size_t)n >= sizeof line) {     /* cut, but still one line */
+        at = sizeof line - 1;
+        line[at - 1] = '\n';
+        return logq_put(q, stream, line, at);
     }
-    return logq_put(q, stream, line, (size_t)n);
+    return logq_put(q, stream, line, at + (size_t)n);
+}
+
+int logq_printf(struct logq *q, enum logq_stream stream, const char *fmt, ...)
+{
+    va_list ap;
+    int r;
+
+    va_start(ap, fmt);
+    r = put_vline(q, stream, NULL, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+int logq_errorf(struct logq *q, const char *fmt, ...)
+{
+    va_list ap;
+    int r;
+
+    va_start(ap, fmt);
+    r = put_vline(q, LOGQ_ERR, q->prog, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+const char *logq_prog(const struct logq *q)
+{
+    return q->prog;     /* set once by logq_open: no lock needed */
 }
 
 unsigned long logq_dropped(struct logq *q)

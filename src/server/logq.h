@@ -44,6 +44,21 @@ int logq_printf(struct logq *q, enum logq_stream stream, const char *fmt, ...)
 #endif
     ;
 
+/*
+ * logq_errorf - format one line the program says itself, and queue it on
+ * the error stream after its name: "PROG: " and the line, at most 512
+ * bytes in all ("tcp-server: poll: Bad file descriptor").  The name is
+ * said once, to logq_open, not at every call.
+ */
+int logq_errorf(struct logq *q, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* logq_prog - the program's name the queue was opened with. */
+const char *logq_prog(const struct logq *q);
+
 /* logq_dropped - how many lines were dropped so far. */
 unsigned long logq_dropped(struct logq *q);
 

@@ -10,7 +10,9 @@
  * at every client each turn is kept here on the side: a short list of the
  * clients with work that needs no event (lines already buffered, a
  * goodbye to begin), and the earliest deadline any client may have, so
- * that all clients are looked at only when a deadline may be due.
+ * that all clients are looked at only when a deadline may be due.  What
+ * this design alone knows of a client (on that list or not, the interest
+ * registered) lives here, in a struct epoll_conn around its struct conn.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -20,6 +22,9 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "serve.h"
+#include "server.h"
+#include "stop_signal.h"
 
 #ifdef __linux__
 #include <sys/epoll.h>
@@ -28,6 +33,20 @@
 
 /* The two descriptors that are not clients, told apart by these. */
 static char wake_tag, listen_tag;
+
+/* A client as this design sees it: the state machine's conn, and what
+ * only epoll needs to know of it.  conn_add() allocates this much
+ * (server.conn_size), so every conn of this loop is one of these. */
+struct epoll_conn {
+    struct conn c;              /* first: a conn's address is this one's */
+    unsigned char on_work_list; /* on the list of work without events */
+    unsigned char want;         /* the interest registered (CONN_*) */
+};
+
+static struct epoll_conn *ep_conn(struct conn *c)
+{
+    return (struct epoll_conn *)c;
+}
 
 struct epoll_loop {
     struct server *s;
@@ -61,7 +80,7 @@ static int ep_ctl(int ep, int op, int fd, unsigned events, void *ptr)
 /* Put c on the work list (once). */
 static int work_add(struct epoll_loop *l, struct conn *c)
 {
-    if (c->busy)
+    if (ep_conn(c)->on_work_list)
         return 0;
     if (l->nwork == l->work_cap) {
         size_t cap = l->work_cap ? l->work_cap * 2 : 64;
@@ -73,7 +92,7 @@ static int work_add(struct epoll_loop *l, struct conn *c)
         l->work_cap = cap;
     }
     l->work[l->nwork++] = c;
-    c->busy = 1;
+    ep_conn(c)->on_work_list = 1;
     return 0;
 }
 
@@ -81,10 +100,10 @@ static void work_remove(struct epoll_loop *l, struct conn *c)
 {
     size_t i;
 
-    for (i = 0; c->busy && i < l->nwork; i++)
+    for (i = 0; ep_conn(c)->on_work_list && i < l->nwork; i++)
         if (l->work[i] == c) {
             l->work[i] = l->work[--l->nwork];
-            c->busy = 0;
+            ep_conn(c)->on_work_list = 0;
         }
 }
 
@@ -100,10 +119,10 @@ static int settle(struct epoll_loop *l, struct conn *c, int step)
         return 0;
     }
     want = conn_wants(c);
-    if (want != c->want) {
+    if (want != ep_conn(c)->want) {
         if (ep_ctl(l->ep, EPOLL_CTL_MOD, c->fd, ep_events(want), c) == -1)
             return -1;
-        c->want = (unsigned char)want;
+        ep_conn(c)->want = (unsigned char)want;
     }
     if (conn_has_work(c))
         return work_add(l, c);
@@ -121,7 +140,7 @@ static int register_new(struct epoll_loop *l, size_t from)
 
         if (ep_ctl(l->ep, EPOLL_CTL_ADD, c->fd, ep_events(want), c) == -1)
             return -1;
-        c->want = (unsigned char)want;
+        ep_conn(c)->want = (unsigned char)want;
         if (conn_has_work(c) && work_add(l, c) == -1)
             return -1;
     }
@@ -202,18 +221,17 @@ static int run(struct epoll_loop *l, const volatile sig_atomic_t *stop)
         if (l->nwork > 0)
             timeout = 0;
         if (s->next_deadline < CONN_NEVER)
-            wake_by(&timeout, s->next_deadline, now);
+            server_wake_by(&timeout, s->next_deadline, now);
         if (s->lfd >= 0 && !l->listening)
-            wake_by(&timeout, s->accept_paused_until, now);
+            server_wake_by(&timeout, s->accept_paused_until, now);
         if (stop_at >= 0)
-            wake_by(&timeout, stop_at, now);
+            server_wake_by(&timeout, stop_at, now);
 
         ready = epoll_wait(l->ep, ev, EVENTS, timeout);
         if (ready == -1) {
             if (errno == EINTR)
                 continue;   /* a signal: the loop top checks *stop */
-            logq_printf(cfg->log, LOGQ_ERR, "tcp-server: epoll_wait: %s\n",
-                        strerror(errno));
+            logq_errorf(cfg->log, "epoll_wait: %s\n", strerror(errno));
             return -1;
         }
         now = s->now = sock_clock_ms();
@@ -223,7 +241,7 @@ static int run(struct epoll_loop *l, const volatile sig_atomic_t *stop)
 
             if (p == &wake_tag) {
                 if (!cfg->wake_keep)
-                    drain_wake(cfg->wake_fd);
+                    stop_signal_drain(cfg->wake_fd);
                 if (stop_at < 0 && *stop)
                     continue;       /* the loop top begins the stop */
             } else if (p == &listen_tag) {
@@ -251,7 +269,7 @@ static int run(struct epoll_loop *l, const volatile sig_atomic_t *stop)
             struct conn *c = l->work[0];
 
             l->work[0] = l->work[--l->nwork];
-            c->busy = 0;
+            ep_conn(c)->on_work_list = 0;
             if (settle(l, c, conn_step(s, c, 0, now)) == -1)
                 return -1;
         }
@@ -261,27 +279,27 @@ static int run(struct epoll_loop *l, const volatile sig_atomic_t *stop)
     return 0;
 }
 
-int server_run_epoll(int lfd, const struct server_config *cfg,
-                     const volatile sig_atomic_t *stop)
+int serve_epoll_run(int lfd, const struct server_config *cfg,
+                    const volatile sig_atomic_t *stop)
 {
     struct server s;
     struct epoll_loop l;
-    int rc = 0;
+    int rc = 0, ok;
 
     memset(&l, 0, sizeof l);
     l.s = &s;
     l.ep = -1;
-    if (server_init(&s, cfg, lfd) == -1 ||
+    ok = server_init(&s, cfg, lfd) == 0;
+    s.conn_size = sizeof(struct epoll_conn);    /* before any client */
+    if (!ok ||
         (l.ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
         (cfg->wake_fd >= 0 &&
          ep_ctl(l.ep, EPOLL_CTL_ADD, cfg->wake_fd, EPOLLIN, &wake_tag) == -1)) {
-        logq_printf(cfg->log, LOGQ_ERR, "tcp-server: epoll: %s\n",
-                    strerror(errno));
+        logq_errorf(cfg->log, "epoll: %s\n", strerror(errno));
         rc = 1;
     } else if (run(&l, stop) == -1) {
         if (errno != 0)
-            logq_printf(cfg->log, LOGQ_ERR, "tcp-server: epoll: %s\n",
-                        strerror(errno));
+            logq_errorf(cfg->log, "epoll: %s\n", strerror(errno));
         rc = 1;
     }
     if (l.ep >= 0)
@@ -293,10 +311,10 @@ int server_run_epoll(int lfd, const struct server_config *cfg,
 
 #else   /* no epoll: the portable design does the job */
 
-int server_run_epoll(int lfd, const struct server_config *cfg,
-                     const volatile sig_atomic_t *stop)
+int serve_epoll_run(int lfd, const struct server_config *cfg,
+                    const volatile sig_atomic_t *stop)
 {
-    return server_run_poll(lfd, cfg, stop);
+    return serve_poll_run(lfd, cfg, stop);
 }
 
 #endif

@@ -1,16 +1,16 @@
 /*
  * serve_fork.c - the "fork" design: a process per client.  The parent
  * accepts and forks; the child serves that one client with the shared
- * state machine (serve_one()) and exits.  After fork() both hold the
+ * state machine (serve_loop_one()) and exits.  After fork() both hold the
  * connected socket and the listening one, each through a descriptor of
  * its own: the parent closes the connected socket and the child the
  * listening one.  close() only drops a descriptor, and the connection
  * lives on in the child (the article's reference count: under -t the
  * parent's close(4) = 0 ends nothing).
  *
- * The parent accepts with the poll design's loop (server_accept_loop),
- * so clients beyond --max-clients or --max-per-ip get the same busy
- * notice and goodbye.  A child whose session has ended (its goodbye may
+ * The parent accepts with the shared loop (serve_loop_accept(),
+ * serve_loop.c), so clients beyond --max-clients or --max-per-ip get the
+ * same busy notice and goodbye.  A child whose session has ended (its goodbye may
  * take a second more) no longer counts: it says so in a byte of memory
  * shared with the parent.  Children are reaped as they exit; at a stop
  * each gets SIGTERM and tells its client, as one process would.
@@ -32,6 +32,9 @@
 #include <sys/wait.h>
 
 #include "conn.h"
+#include "serve.h"
+#include "serve_loop.h"
+#include "server.h"
 #include "stop_signal.h"
 #include "trace_log.h"
 
@@ -131,13 +134,13 @@ static void child(struct parent *pa, size_t slot, int fd,
     my_flag = &pa->open[slot];
     /* The parent needs the end of the second to see its children go. */
     mine.stop_ms = CHILD_STOP_MS;
-    mine.log = logq_open(1, 2, (size_t)64 * 1024, "tcp-server");
+    mine.log = logq_open(1, 2, (size_t)64 * 1024, logq_prog(pa->cfg->log));
     mine.wake_fd = stop_signal_pipe();
     if (mine.log != NULL && mine.wake_fd >= 0) {
         if (trace_on())
             trace_to_log(mine.log);
         sock_close(pa->lfd);    /* the child does not listen */
-        rc = serve_one(fd, sa, len, &mine, &stop_requested, &hooks);
+        rc = serve_loop_one(fd, sa, len, &mine, &stop_requested, &hooks);
     }
     /* Short: the parent may be waiting for this child to exit. */
     if (mine.log != NULL)
@@ -162,8 +165,7 @@ static int hand_off(void *arg, int fd, const struct sockaddr *sa,
     if (pid == 0)
         child(pa, slot, fd, sa, len);
     if (pid == -1) {
-        logq_printf(pa->cfg->log, LOGQ_ERR, "tcp-server: fork: %s\n",
-                    strerror(errno));
+        logq_errorf(pa->cfg->log, "fork: %s\n", strerror(errno));
         pa->open[slot] = 0;
         return -1;
     }
@@ -185,7 +187,7 @@ static void wait_children(struct parent *pa, long long end)
 
         (void)poll(&p, 1, 5);
         if (p.revents & POLLIN)
-            drain_wake(pa->cfg->wake_fd);
+            stop_signal_drain(pa->cfg->wake_fd);
         if (*pa->stop && !pa->told) {
             tell_children(pa);
             end = sock_clock_ms() + STOP_MS + 250;
@@ -199,8 +201,8 @@ static void wait_children(struct parent *pa, long long end)
         pa->n--;
 }
 
-int server_run_fork(int lfd, const struct server_config *cfg,
-                    const volatile sig_atomic_t *stop)
+int serve_fork_run(int lfd, const struct server_config *cfg,
+                   const volatile sig_atomic_t *stop)
 {
     struct parent pa;
     struct server_hooks hooks;
@@ -216,7 +218,7 @@ int server_run_fork(int lfd, const struct server_config *cfg,
     shared = mmap(NULL, pa.slots, PROT_READ | PROT_WRITE,
                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (pa.kids == NULL || shared == MAP_FAILED) {
-        logq_printf(cfg->log, LOGQ_ERR, "tcp-server: %s\n", strerror(errno));
+        logq_errorf(cfg->log, "%s\n", strerror(errno));
         free(pa.kids);
         if (shared != MAP_FAILED)
             munmap(shared, pa.slots);
@@ -231,7 +233,7 @@ int server_run_fork(int lfd, const struct server_config *cfg,
     hooks.arg = &pa;
     hooks.tick_ms = REAP_MS;
 
-    rc = server_accept_loop(lfd, cfg, stop, &hooks);
+    rc = serve_loop_accept(lfd, cfg, stop, &hooks);
     /* The listener is closed.  After a stop the children have the rest
      * of the second; after --once the one client is served to its end. */
     wait_children(&pa, *stop ? sock_clock_ms() + STOP_MS + 250

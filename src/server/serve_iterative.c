@@ -10,17 +10,20 @@
 #include <poll.h>
 #include <string.h>
 
-#include "conn.h"
+#include "serve.h"
+#include "serve_loop.h"
+#include "server.h"
+#include "stop_signal.h"
 
 #define PAUSE_MS      100   /* out of descriptors: try again after this */
 
-int server_run_iterative(int lfd, const struct server_config *cfg,
-                         const volatile sig_atomic_t *stop)
+int serve_iterative_run(int lfd, const struct server_config *cfg,
+                        const volatile sig_atomic_t *stop)
 {
     int pause = 0;
 
     if (sock_set_nonblock(lfd, 1) == -1) {
-        logq_printf(cfg->log, LOGQ_ERR, "tcp-server: %s\n", strerror(errno));
+        logq_errorf(cfg->log, "%s\n", strerror(errno));
         sock_close(lfd);
         return 1;
     }
@@ -35,14 +38,13 @@ int server_run_iterative(int lfd, const struct server_config *cfg,
         p[0].events = p[1].events = POLLIN;
         p[0].revents = p[1].revents = 0;
         if (poll(p, 2, pause ? PAUSE_MS : -1) == -1 && errno != EINTR) {
-            logq_printf(cfg->log, LOGQ_ERR, "tcp-server: poll: %s\n",
-                        strerror(errno));
+            logq_errorf(cfg->log, "poll: %s\n", strerror(errno));
             sock_close(lfd);
             return 1;
         }
         pause = 0;
         if (p[0].revents & POLLIN)
-            drain_wake(cfg->wake_fd);
+            stop_signal_drain(cfg->wake_fd);
         if (*stop)
             break;
         fd = sock_accept(lfd, (struct sockaddr *)&ss, &len);
@@ -55,9 +57,9 @@ int server_run_iterative(int lfd, const struct server_config *cfg,
         }
         if (cfg->once) {
             sock_close(lfd);     /* one client, then no more listening */
-            return serve_one(fd, (struct sockaddr *)&ss, len, cfg, stop, NULL);
+            return serve_loop_one(fd, (struct sockaddr *)&ss, len, cfg, stop, NULL);
         }
-        (void)serve_one(fd, (struct sockaddr *)&ss, len, cfg, stop, NULL);
+        (void)serve_loop_one(fd, (struct sockaddr *)&ss, len, cfg, stop, NULL);
     }
     server_stop_listening(lfd);
     return 0;

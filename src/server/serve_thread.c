@@ -1,11 +1,11 @@
 /*
  * serve_thread.c - the "thread" design: a POSIX thread per client.  The
- * main thread accepts with the poll design's loop (server_accept_loop),
- * so clients beyond the limits get the same busy notice and goodbye; each
- * client within them gets a thread of its own that runs the shared state
- * machine for that one connection (serve_one()): blocking-style
- * simplicity, for the price of a thread (its stack, its creation) per
- * client.
+ * main thread accepts with the shared loop (serve_loop_accept(),
+ * serve_loop.c), so clients beyond the limits get the same busy notice
+ * and goodbye; each client within them gets a thread of its own that
+ * runs the shared state machine for that one connection
+ * (serve_loop_one()): blocking-style simplicity, for the price of a
+ * thread (its stack, its creation) per client.
  *
  * The threads' slots are counted under a lock: a session that has ended
  * no longer counts against --max-clients while its goodbye goes on.  At
@@ -21,8 +21,11 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "serve.h"
+#include "serve_loop.h"
+#include "server.h"
 
-#define STACK_BYTES ((size_t)256 * 1024)   /* serve_one needs a few KiB */
+#define STACK_BYTES ((size_t)256 * 1024)   /* serve_loop_one needs a few KiB */
 
 struct slot {
     unsigned char used;     /* a thread has it */
@@ -48,7 +51,7 @@ struct job {
     socklen_t len;
 };
 
-/* The job's session has ended (serve_one's hook). */
+/* The job's session has ended (serve_loop_one's hook). */
 static void job_ended(void *arg)
 {
     struct job *j = arg;
@@ -67,7 +70,7 @@ static void *client_thread(void *arg)
     memset(&hooks, 0, sizeof hooks);
     hooks.ended = job_ended;
     hooks.arg = j;
-    (void)serve_one(j->fd, (struct sockaddr *)&j->ss, j->len, &p->wcfg,
+    (void)serve_loop_one(j->fd, (struct sockaddr *)&j->ss, j->len, &p->wcfg,
                     p->stop, &hooks);
     pthread_mutex_lock(&p->mu);
     p->slots[j->slot].used = 0;
@@ -130,8 +133,7 @@ static int hand_off(void *arg, int fd, const struct sockaddr *sa,
     pthread_attr_destroy(&attr);
     if (err == 0)
         return 0;
-    logq_printf(p->wcfg.log, LOGQ_ERR, "tcp-server: thread: %s\n",
-                strerror(err));
+    logq_errorf(p->wcfg.log, "thread: %s\n", strerror(err));
     pthread_mutex_lock(&p->mu);
     p->slots[slot].used = p->slots[slot].open = 0;
     p->running--;
@@ -158,8 +160,8 @@ static void tick(void *arg, long long now)
         tell_threads(p);
 }
 
-int server_run_thread(int lfd, const struct server_config *cfg,
-                      const volatile sig_atomic_t *stop)
+int serve_thread_run(int lfd, const struct server_config *cfg,
+                     const volatile sig_atomic_t *stop)
 {
     struct pool p;
     struct server_hooks hooks;
@@ -172,7 +174,7 @@ int server_run_thread(int lfd, const struct server_config *cfg,
     p.nslots = SERVER_MAX_CONNS(cfg->max_clients);
     p.slots = calloc(p.nslots, sizeof *p.slots);
     if (p.slots == NULL || pipe(p.wake) == -1) {
-        logq_printf(cfg->log, LOGQ_ERR, "tcp-server: %s\n", strerror(errno));
+        logq_errorf(cfg->log, "%s\n", strerror(errno));
         free(p.slots);
         sock_close(lfd);
         return 1;
@@ -188,7 +190,7 @@ int server_run_thread(int lfd, const struct server_config *cfg,
     hooks.arg = &p;
     hooks.tick_ms = 0;
 
-    rc = server_accept_loop(lfd, cfg, stop, &hooks);
+    rc = serve_loop_accept(lfd, cfg, stop, &hooks);
     /* The listener is closed.  After a stop the threads have the rest of
      * the second; after --once the one client is served to its end. */
     for (;;) {

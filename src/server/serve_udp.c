@@ -29,10 +29,10 @@
 #include <unistd.h>
 #include <netinet/in.h>
 
-#include "conn.h"
 #include "escape.h"
 #include "libsock.h"
-#include "server_loop.h"
+#include "serve.h"
+#include "stop_signal.h"
 #include "session.h"
 
 #define DATAGRAMS_PER_TURN 64   /* then look at the clock and the signal */
@@ -264,8 +264,8 @@ static long long expire(struct udp_server *u, long long now)
     return next;
 }
 
-int server_run_udp(int fd, const struct server_config *cfg,
-                   const volatile sig_atomic_t *stop)
+int serve_udp_run(int fd, const struct server_config *cfg,
+                  const volatile sig_atomic_t *stop)
 {
     struct udp_server u;
     int rc = 0;
@@ -280,7 +280,7 @@ int server_run_udp(int fd, const struct server_config *cfg,
     u.buf = malloc(u.room);
     u.shown = malloc(ESCAPE_LINE_MAX(SOCK_ADDR_TEXT_MAX, u.room));
     if (u.buf == NULL || u.shown == NULL || sock_set_nonblock(fd, 1) == -1) {
-        logq_printf(cfg->log, LOGQ_ERR, "tcp-server: %s\n", strerror(errno));
+        logq_errorf(cfg->log, "%s\n", strerror(errno));
         rc = 1;
         goto out;
     }
@@ -302,13 +302,12 @@ int server_run_udp(int fd, const struct server_config *cfg,
         if (poll(pfd, 2, timeout) == -1) {
             if (errno == EINTR)
                 continue;
-            logq_printf(cfg->log, LOGQ_ERR, "tcp-server: poll: %s\n",
-                        strerror(errno));
+            logq_errorf(cfg->log, "poll: %s\n", strerror(errno));
             rc = 1;
             break;
         }
         if (pfd[1].revents != 0)
-            drain_wake(cfg->wake_fd);
+            stop_signal_drain(cfg->wake_fd);
         if (pfd[0].revents != 0)
             receive(&u, sock_clock_ms());
     }
@@ -318,8 +317,8 @@ int server_run_udp(int fd, const struct server_config *cfg,
         forget(&u, &u.peers[u.n - 1], "server shutting down");
     }
     if (u.dropped > 0)
-        logq_printf(cfg->log, LOGQ_ERR,
-                    "tcp-server: %lu replies dropped: the socket's send buffer was full\n",
+        logq_errorf(cfg->log,
+                    "%lu replies dropped: the socket's send buffer was full\n",
                     u.dropped);
 out:
     sock_close(fd);

@@ -9,7 +9,7 @@
 
 #include "args.h"
 #include "server_args.h"
-#include "server_loop.h"
+#include "serve.h"
 
 /* The designs by name, in enum server_model's order. */
 static const char *const model_names[] = {

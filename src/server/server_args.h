@@ -30,7 +30,7 @@ struct server_args {
     int backlog;         /* --backlog: listen's backlog, -1 = the maximum */
     int no_accept;       /* --no-accept: listen, never accept (a lesson) */
     int trace;           /* -t: narrate every socket call on stderr */
-    int model;           /* --model: enum server_model (server_loop.h) */
+    int model;           /* --model: enum server_model (serve.h) */
     const char *local;   /* -U PATH: an AF_LOCAL stream socket, or NULL */
     int udp;             /* -u: the exchange over UDP datagrams */
 };

@@ -37,8 +37,7 @@ int server_hold(int lfd, const struct server_config *cfg,
         p.revents = 0;
         if (poll(&p, cfg->wake_fd >= 0 ? 1 : 0, LOOK_MS) == -1 &&
             errno != EINTR) {
-            logq_printf(cfg->log, LOGQ_ERR, "tcp-server: poll: %s\n",
-                        strerror(errno));
+            logq_errorf(cfg->log, "poll: %s\n", strerror(errno));
             rc = 1;
             break;
         }

@@ -12,7 +12,7 @@
 
 #include <signal.h>
 
-#include "server_loop.h"
+#include "serve.h"
 
 /*
  * server_hold - keep the listening socket lfd open without accepting

@@ -1,5 +1,6 @@
 /*
- * stop_signal.c - the stop flag and its self-pipe (stop_signal.h).
+ * stop_signal.c - the stop flag and its self-pipe (stop_signal.h): the
+ * handler that sets and writes them, and the emptying of the pipe.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -73,4 +74,12 @@ int stop_signal_catch(void)
             return -1;
     }
     return 0;
+}
+
+void stop_signal_drain(int fd)
+{
+    char sink[64];
+
+    while (read(fd, sink, sizeof sink) > 0)
+        ;
 }

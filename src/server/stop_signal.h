@@ -30,4 +30,12 @@ int stop_signal_catch(void);
  */
 int stop_signal_pipe(void);
 
+/*
+ * stop_signal_drain - empty the self-pipe's read end fd (non-blocking):
+ * its bytes only say "look at the flag", so a loop that woke for them
+ * reads them all and looks.  A pipe that wakes several threads at once
+ * (serve_thread.c) is never drained.
+ */
+void stop_signal_drain(int fd);
+
 #endif /* STOP_SIGNAL_H */

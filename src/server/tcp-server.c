@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,11 +22,39 @@
 #include "escape.h"
 #include "server_args.h"
 #include "std_fds.h"
-#include "server_loop.h"
+#include "serve.h"
 #include "logq.h"
 #include "server_hold.h"
 #include "trace_log.h"
 #include "stop_signal.h"
+
+/* The program's name, said once: the log queue (logq_errorf) and the
+ * messages written before it exists put it in front of their lines. */
+static const char prog[] = "tcp-server";
+
+/* A message on stderr before the log queue exists: "PROG: ...", written
+ * in one piece. */
+static void complain(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+static void complain(const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    int n = snprintf(line, sizeof line, "%s: ", prog);
+
+    if (n < 0 || (size_t)n >= sizeof line)
+        return;
+    va_start(ap, fmt);
+    /* clang-tidy 14's analyzer loses track of va_start here (as in
+     * logq.c); ap is initialized on the line above. */
+    (void)vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized) */
+    va_end(ap);
+    fputs(line, stderr);
+}
 
 /* The log queue's size: room for thousands of ordinary lines, and always
  * for one longest line, escaped. */
@@ -56,10 +85,9 @@ static void raise_fd_limit(size_t max_clients)
     if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
         (void)getrlimit(RLIMIT_NOFILE, &rl);   /* report what we have */
     if (rl.rlim_cur < need)
-        fprintf(stderr,
-                "tcp-server: open-file limit is %llu: fewer than --max-clients %zu "
-                "clients can be served at once; the rest are told the server is busy\n",
-                (unsigned long long)rl.rlim_cur, max_clients);
+        complain("open-file limit is %llu: fewer than --max-clients %zu "
+                 "clients can be served at once; the rest are told the server is busy\n",
+                 (unsigned long long)rl.rlim_cur, max_clients);
 }
 
 /* Which file a local socket's name is (device and inode), so that
@@ -133,11 +161,11 @@ static void usage(FILE *f)
 static int run_design(int model, int lfd, const struct server_config *cfg)
 {
     switch (model) {
-    case MODEL_ITERATIVE: return server_run_iterative(lfd, cfg, &stop_requested);
-    case MODEL_FORK:      return server_run_fork(lfd, cfg, &stop_requested);
-    case MODEL_THREAD:    return server_run_thread(lfd, cfg, &stop_requested);
-    case MODEL_POLL:      return server_run_poll(lfd, cfg, &stop_requested);
-    default:              return server_run_epoll(lfd, cfg, &stop_requested);
+    case MODEL_ITERATIVE: return serve_iterative_run(lfd, cfg, &stop_requested);
+    case MODEL_FORK:      return serve_fork_run(lfd, cfg, &stop_requested);
+    case MODEL_THREAD:    return serve_thread_run(lfd, cfg, &stop_requested);
+    case MODEL_POLL:      return serve_poll_run(lfd, cfg, &stop_requested);
+    default:              return serve_epoll_run(lfd, cfg, &stop_requested);
     }
 }
 
@@ -157,11 +185,11 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     case ARGS_VERSION:
-        printf("tcp-server (libsock) %s\n", LIBSOCK_VERSION);
+        printf("%s (libsock) %s\n", prog, LIBSOCK_VERSION);
         return 0;
     case ARGS_USAGE:
-        fprintf(stderr, "tcp-server: %s\n", err);
-        fputs("Try 'tcp-server --help' for more information.\n", stderr);
+        complain("%s\n", err);
+        fprintf(stderr, "Try '%s --help' for more information.\n", prog);
         return 2;
     case ARGS_RUN:
         break;
@@ -170,7 +198,7 @@ int main(int argc, char **argv)
     fill_std_fds();
     /* A client that vanishes must cost us an EPIPE, never our life. */
     if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || stop_signal_catch() == -1) {
-        fprintf(stderr, "tcp-server: sigaction: %s\n", strerror(errno));
+        complain("sigaction: %s\n", strerror(errno));
         return 1;
     }
 
@@ -188,18 +216,17 @@ int main(int argc, char **argv)
     else
         lfd = sock_listen_on(a.bind, a.port, a.family, backlog, &why);
     if (lfd == -1) {
-        fprintf(stderr, "tcp-server: %s\n", why.msg);
+        complain("%s\n", why.msg);
         return 1;
     }
     if (getsockname(lfd, (struct sockaddr *)&ss, &len) == -1 ||
         sock_addr_text((struct sockaddr *)&ss, len, where, sizeof where) == -1) {
-        fprintf(stderr, "tcp-server: getsockname: %s\n", strerror(errno));
+        complain("getsockname: %s\n", strerror(errno));
         sock_close(lfd);
         return 1;
     }
     if (a.local != NULL && note_socket_file(a.local, &file) == -1) {
-        fprintf(stderr, "tcp-server: stat unix:%s: %s\n", a.local,
-                strerror(errno));
+        complain("stat unix:%s: %s\n", a.local, strerror(errno));
         sock_close(lfd);
         return 1;
     }
@@ -208,15 +235,15 @@ int main(int argc, char **argv)
      * the flag, which the loop checks first. */
     cfg.wake_fd = stop_signal_pipe();
     if (cfg.wake_fd == -1) {
-        fprintf(stderr, "tcp-server: pipe: %s\n", strerror(errno));
+        complain("pipe: %s\n", strerror(errno));
         sock_close(lfd);
         return 1;
     }
     /* From here on the log goes through a queue that never blocks us. */
     cfg.log = logq_open(STDOUT_FILENO, STDERR_FILENO, log_room(a.max_line),
-                        "tcp-server");
+                        prog);
     if (cfg.log == NULL) {
-        fprintf(stderr, "tcp-server: log: %s\n", strerror(errno));
+        complain("log: %s\n", strerror(errno));
         sock_close(lfd);
         return 1;
     }
@@ -234,7 +261,7 @@ int main(int argc, char **argv)
     cfg.wake_keep = 0;
     cfg.stop_ms = 0;
     if (a.udp)
-        rc = server_run_udp(lfd, &cfg, &stop_requested);
+        rc = serve_udp_run(lfd, &cfg, &stop_requested);
     else
         rc = a.no_accept ? server_hold(lfd, &cfg, &stop_requested)
                          : run_design(a.model, lfd, &cfg);
@@ -242,11 +269,13 @@ int main(int argc, char **argv)
      * own, and only its own. */
     if (a.local != NULL &&
         sock_local_unlink(a.local, file.dev, file.ino) == -1)
-        logq_printf(cfg.log, LOGQ_ERR, "tcp-server: unix:%s not removed: %s\n",
-                    a.local, errno == EEXIST ? "another socket is there now"
-                                             : strerror(errno));
+        logq_errorf(cfg.log, "unix:%s not removed: %s\n", a.local,
+                    errno == EEXIST ? "another socket is there now"
+                                    : strerror(errno));
     /* What is still queued gets a moment to reach a slow reader; after a
-     * signal only what is left of the second the SPEC allows. */
+     * signal only what is left of the second a stop may take ("exits 0
+     * within a second": docs/tcp-server.1, DESCRIPTION; docs/robustness.md,
+     * "System faults and signals"). */
     (void)logq_close(cfg.log, stop_requested ? 100 : 1000);  /* drops: it said so */
     return rc;
 }

@@ -21,7 +21,7 @@
 
 #include "libsock.h"
 #include "logq.h"
-#include "server_loop.h"
+#include "serve.h"
 #include "mock_syscalls.h"
 #include "net.h"
 
@@ -87,7 +87,7 @@ static void dropped_replies_are_counted(void **state)
     cfg.max_clients = 4;
     cfg.quiet = 2;
     cfg.wake_fd = wake[0];
-    cfg.log = logq_open(errp[1], errp[1], 4096, "test");
+    cfg.log = logq_open(errp[1], errp[1], 4096, "tcp-server");
     assert_non_null(cfg.log);
     /* The welcome and the first echo find the socket full; then room. */
     mock_script(MOCK_SENDTO);
@@ -97,7 +97,7 @@ static void dropped_replies_are_counted(void **state)
     will_return(__wrap_sendto, EAGAIN);
     will_return_always(__wrap_sendto, MOCK_REAL);
     alarm(10);   /* a bound on the whole run, should the peer be lost */
-    assert_int_equal(server_run_udp(fd, &cfg, &stop), 0);
+    assert_int_equal(serve_udp_run(fd, &cfg, &stop), 0);
     alarm(0);
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));

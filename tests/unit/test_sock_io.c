@@ -1,7 +1,8 @@
 /*
  * test_sock_io.c - sock_write_all (short writes, EINTR, EAGAIN, EPIPE,
  * ECONNRESET, a zero-byte write) and the line reader (lines split and
- * glued, CRLF, NUL, the length limit, EOF, errors, compaction).  Error
+ * glued, CRLF, NUL, the length limit, EOF, errors, compaction; what it
+ * holds, whether a line is held, whether the socket was drained).  Error
  * paths are scripted with --wrap; happy paths use a real socketpair.
  *
  * SPDX-License-Identifier: MIT
@@ -602,6 +603,97 @@ static void moved_partial_line_then_too_long(void **state)
     assert_memory_equal(line, "bcdefghi", 8);
 }
 
+/* held counts what no call has handed out: a partial line, whole
+ * lines, nothing once all were taken. */
+static void held_counts_bytes_not_handed_out(void **state)
+{
+    char buf[16];
+    struct sock_line_reader lr;
+    const char *line;
+    size_t len;
+
+    (void)state;
+    mock_script(MOCK_RECV);
+    sock_line_reader_init(&lr, buf, sizeof buf);
+    assert_int_equal(sock_line_reader_held(&lr), 0);
+    recv_gives("ab\ncd\nef", 8);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 3);
+    assert_int_equal(sock_line_reader_held(&lr), 5);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 3);
+    assert_int_equal(sock_line_reader_held(&lr), 2);
+    will_return(__wrap_recv, -1);          /* "ef" searched, still held */
+    will_return(__wrap_recv, EAGAIN);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), SOCK_LINE_ERROR);
+    assert_int_equal(sock_line_reader_held(&lr), 2);
+    recv_gives("\n", 1);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 3);
+    assert_int_equal(sock_line_reader_held(&lr), 0);
+}
+
+/* has_line says the next call will not read: true while a whole line is
+ * held, false for a partial one; the '\n' that ends a skipped too long
+ * line is not a line. */
+static void has_line_means_no_read(void **state)
+{
+    char buf[16];
+    struct sock_line_reader lr;
+    const char *line;
+    size_t len;
+
+    (void)state;
+    mock_script(MOCK_RECV);
+    sock_line_reader_init(&lr, buf, sizeof buf);
+    lr.limit = 4;
+    assert_int_equal(sock_line_reader_has_line(&lr), 0);
+    recv_gives("ab\ncd", 5);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 3);
+    assert_int_equal(sock_line_reader_has_line(&lr), 0);   /* "cd" */
+    recv_gives("efg\nh\n", 6);          /* "cdefg\n": too long */
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len),
+                     SOCK_LINE_TOO_LONG);
+    /* Held: "g\n", the tail of the long line, then "h\n". */
+    assert_int_equal(sock_line_reader_has_line(&lr), 1);
+    assert_int_equal(mock_count[MOCK_RECV], 2);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 2);
+    assert_memory_equal(line, "h\n", 2);
+    assert_int_equal(mock_count[MOCK_RECV], 2);            /* no read */
+    assert_int_equal(sock_line_reader_has_line(&lr), 0);
+    /* Skipping, and only the long line's own '\n' held: no line. */
+    recv_gives("abcdefg\nh", 9);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len),
+                     SOCK_LINE_TOO_LONG);
+    assert_int_equal(sock_line_reader_held(&lr), 5);        /* "efg\nh" */
+    assert_int_equal(sock_line_reader_has_line(&lr), 0);
+    recv_gives("\n", 1);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 2);
+    assert_memory_equal(line, "h\n", 2);
+}
+
+/* drained() tells what the drained field holds: 0 before any read, then
+ * the verdict of the last read. */
+static void drained_reports_the_last_read(void **state)
+{
+    char buf[8];
+    struct sock_line_reader lr;
+    const char *line;
+    size_t len;
+
+    (void)state;
+    mock_script(MOCK_RECV);
+    sock_line_reader_init(&lr, buf, sizeof buf);
+    assert_int_equal(sock_line_reader_drained(&lr), 0);
+    recv_gives("ab\n", 3);                  /* 3 of 8: short */
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 3);
+    assert_int_equal(sock_line_reader_drained(&lr), 1);
+    recv_gives("cdefgh\nx", 8);             /* the whole room */
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), 7);
+    assert_int_equal(sock_line_reader_drained(&lr), 0);
+    will_return(__wrap_recv, -1);
+    will_return(__wrap_recv, EAGAIN);
+    assert_int_equal(sock_read_line(NOFD, &lr, &line, &len), SOCK_LINE_ERROR);
+    assert_int_equal(sock_line_reader_drained(&lr), 1);
+}
+
 /* Real sockets, non-blocking: EAGAIN, then the line, then EOF. */
 static void line_reader_over_socketpair(void **state)
 {
@@ -664,6 +756,9 @@ int main(void)
         mock_unit_test(partial_line_moved_to_front),
         mock_unit_test(moved_partial_line_then_too_long),
         mock_unit_test(line_reader_over_socketpair),
+        mock_unit_test(held_counts_bytes_not_handed_out),
+        mock_unit_test(has_line_means_no_read),
+        mock_unit_test(drained_reports_the_last_read),
     };
 
     return cmocka_run_group_tests_name("sock_io", tests, NULL, NULL);

@@ -1,16 +1,16 @@
 /*
- * server_loop.h - how tcp-server serves: its configuration and the
- * designs to choose from (--model), each speaking the exchange of
- * session.h through the one state machine of conn.h.
+ * serve.h - how tcp-server serves: its configuration and the designs to
+ * choose from (--model), one file each (serve_DESIGN.c defines
+ * serve_DESIGN_run()), each speaking the exchange of session.h through
+ * the one state machine of conn.h.
  *
  * SPDX-License-Identifier: MIT
  */
-#ifndef SERVER_LOOP_H
-#define SERVER_LOOP_H
+#ifndef SERVE_H
+#define SERVE_H
 
 #include <signal.h>
 #include <stddef.h>
-#include <sys/socket.h>
 
 #include "logq.h"
 
@@ -61,37 +61,24 @@ enum server_model { MODEL_ITERATIVE, MODEL_FORK, MODEL_THREAD, MODEL_POLL,
 #define SERVER_DEFAULT_MODEL MODEL_POLL
 #endif
 
-int server_run_iterative(int lfd, const struct server_config *cfg,
-                         const volatile sig_atomic_t *stop);
-int server_run_fork(int lfd, const struct server_config *cfg,
-                    const volatile sig_atomic_t *stop);
-int server_run_thread(int lfd, const struct server_config *cfg,
-                      const volatile sig_atomic_t *stop);
-int server_run_poll(int lfd, const struct server_config *cfg,
-                    const volatile sig_atomic_t *stop);
-int server_run_epoll(int lfd, const struct server_config *cfg,
+int serve_iterative_run(int lfd, const struct server_config *cfg,
+                        const volatile sig_atomic_t *stop);
+int serve_fork_run(int lfd, const struct server_config *cfg,
+                   const volatile sig_atomic_t *stop);
+int serve_thread_run(int lfd, const struct server_config *cfg,
                      const volatile sig_atomic_t *stop);
+int serve_poll_run(int lfd, const struct server_config *cfg,
+                   const volatile sig_atomic_t *stop);
+int serve_epoll_run(int lfd, const struct server_config *cfg,
+                    const volatile sig_atomic_t *stop);
 
 /*
- * server_run_udp - tcp-server -u: the exchange over the bound UDP socket
+ * serve_udp_run - tcp-server -u: the exchange over the bound UDP socket
  * fd, one datagram per line, peers kept in a table bounded by
  * max_clients and forgotten after quit or idle_ms (serve_udp.c).  Stops
  * as the designs do, telling every peer; fd is closed.
  */
-int server_run_udp(int fd, const struct server_config *cfg,
-                   const volatile sig_atomic_t *stop);
+int serve_udp_run(int fd, const struct server_config *cfg,
+                  const volatile sig_atomic_t *stop);
 
-/*
- * serve_one - serve the one connected client fd (its address sa) with
- * the shared state machine until its session and goodbye are over, or
- * the stop is; fd is closed.  What the iterative, fork and thread designs
- * run for each client.  hooks (conn.h; may be NULL) hear when the
- * session ends.
- */
-struct server_hooks;
-int serve_one(int fd, const struct sockaddr *sa, socklen_t salen,
-              const struct server_config *cfg,
-              const volatile sig_atomic_t *stop,
-              const struct server_hooks *hooks);
-
-#endif /* SERVER_LOOP_H */
+#endif /* SERVE_H */
