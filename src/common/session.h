@@ -2,7 +2,7 @@
  * session.h - the article's exchange, written once: what the server sends
  * for each thing a client does.  No sockets here: every server design
  * feeds events in and sends what comes out, so the protocol can be tested
- * on its own (tests/test_session.c).
+ * on its own (tests/unit/test_session.c).
  *
  * The wire protocol (README, "The exchange"):
  *   accept          -> "welcome!\n"

@@ -1,6 +1,6 @@
 /*
  * test_server_attacks.c - tcp-server against what an attacker on the
- * same host tried (SPEC section 2): a storm of connections, readers of
+ * same host tried (docs/robustness.md): a storm of connections, readers of
  * the server's stdout and stderr that stop reading, the signals that stop
  * it, one address holding every slot, TCP urgent data, and text that
  * would disguise itself in the server's log.  Real programs, loopback,

@@ -645,7 +645,7 @@ static void sigint_with_clients(void **state)
     expect_str(a, "error: server shutting down\n");
     expect_str(b, "error: server shutting down\n");
     assert_int_equal(proc_wait(&srv, 2000), 0);
-    assert_true(ms_now() - t0 < stop_limit_ms());   /* SPEC: within a second */
+    assert_true(ms_now() - t0 < stop_limit_ms());   /* tcp-server(1): within a second */
     close(a);
     close(b);
 }

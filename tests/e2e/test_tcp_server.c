@@ -396,7 +396,7 @@ static void sigterm_tells_clients(void **state)
     expect_clean_close(a);
     expect_fin(b);
     assert_int_equal(proc_wait(&srv, 2000), 0);
-    assert_true(ms_now() - t0 < stop_limit_ms());   /* SPEC: within a second */
+    assert_true(ms_now() - t0 < stop_limit_ms());   /* tcp-server(1): within a second */
     close(a);
     close(b);
 }

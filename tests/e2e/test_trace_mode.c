@@ -1,6 +1,6 @@
 /*
  * test_trace_mode.c - trace mode (-t) of both programs, run for real over
- * loopback (SPEC section 6): a traced exchange names all eight calls
+ * loopback (tcp-server(1), TRACE MODE): a traced exchange names all eight calls
  * under the article's names with LISTEN, ESTABLISHED, FIN_WAIT and
  * CLOSE_WAIT where the kernel reports them; a client held back by a full
  * accept queue shows SYN_SENT; the handshake lesson (--no-accept,

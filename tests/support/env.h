@@ -33,7 +33,7 @@ int one_at_a_time(void);
 int sanitized(void);
 
 /* How long a server may take to exit after SIGINT, SIGTERM or SIGHUP:
- * SPEC section 2 says within a second; a sanitizer's exit (the leak
+ * tcp-server(1) says within a second; a sanitizer's exit (the leak
  * check) is allowed half a second more. */
 long stop_limit_ms(void);
 

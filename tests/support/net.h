@@ -100,7 +100,7 @@ void local_name(int fd, char *out, size_t size);
 void expect_fin(int fd);
 
 /*
- * The server ends the session as SPEC section 2 asks: FIN, and then no
+ * The server ends the session as README.md ("The exchange, in short") says: FIN, and then no
  * reset while the client goes on sending for a moment (300 ms, well
  * within the server's one-second drain).  A server that closes at once
  * after its FIN answers those bytes with a reset, and this fails.

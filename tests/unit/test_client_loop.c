@@ -5,7 +5,7 @@
  * a read or a write on the connection that fails, the server gone in the
  * middle of a write, a half-close that fails, input that cannot be read,
  * a poll() interrupted or failing.  Each says what failed, and the exit
- * status is the SPEC's.
+ * status is the one tcp-client(1) gives (EXIT STATUS).
  *
  * SPDX-License-Identifier: MIT
  */

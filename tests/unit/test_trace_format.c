@@ -1,5 +1,5 @@
 /*
- * test_trace_format.c - trace mode's lines (SPEC section 6) and the TCP
+ * test_trace_format.c - trace mode's lines (libsock(3), Trace) and the TCP
  * states behind them: sock_trace_format() writes each event the way the
  * article writes its C calls, with errno by name, payloads escaped and
  * cut, the real system call named; sock_tcp_state() reports LISTEN (with
