@@ -34,6 +34,7 @@
 
 #include "libsock.h"
 #include "fixture.h"
+#include "peer_wait.h"
 #include "testutil.h"
 
 #define T_MS 10000   /* a JVM may take a few seconds to start */
@@ -214,6 +215,36 @@ static int group_teardown(void **state)
     return 0;
 }
 
+/*
+ * Start the peer argv, which listens on a port the test can only choose
+ * as one free a moment ago (free_port): argv[port_arg] gets the port,
+ * printed with `form`; with_stdin as for proc_start().  Returns the port once the peer itself listens
+ * on it.  A peer that exits first found the port taken meanwhile (a
+ * suite running beside this one, say), and is started again on another.
+ */
+static int start_listening_peer(char *argv[], int with_stdin, int port_arg,
+                                const char *form, char *buf, size_t size)
+{
+    int tries;
+
+    for (tries = 0; tries < 5; tries++) {
+        int port = free_port(), r;
+
+        snprintf(buf, size, form, port);
+        argv[port_arg] = buf;
+        proc_start(&peer, argv, with_stdin);
+        r = peer_wait_bound(&peer, port, 0, T_MS);
+        if (r == 1)
+            return port;
+        if (r == -1)
+            fail_msg("%s did not listen on port %d within %d ms", argv[0],
+                     port, T_MS);
+        proc_kill(&peer);         /* it exited: its pipes go */
+    }
+    fail_msg("%s exited 5 times before listening", argv[0]);
+    return -1;
+}
+
 static void start_client(int port)
 {
     char ps[16];
@@ -233,14 +264,11 @@ static void client_vs_java_server(void **state)
 
     (void)state;
     need_peer(have_java, no_java);
-    port = free_port();
-    snprintf(prop, sizeof prop, "-Dport=%d", port);
     {
-        char *argv[] = { java, "-cp", classes, prop,
+        char *argv[] = { java, "-cp", classes, NULL,
                          "com.justsee.tcpip.TcpServer", NULL };
-        proc_start(&peer, argv, 0);
+        port = start_listening_peer(argv, 0, 3, "-Dport=%d", prop, sizeof prop);
     }
-    assert_true(wait_listening(port, T_MS));
     start_client(port);
     read_n(cli.out, got, 8, T_MS);
     assert_memory_equal(got, "welcome!", 8);
@@ -329,16 +357,14 @@ static void crlf_client_vs_server(void **state)
 static void client_vs_nc_listener(void **state)
 {
     char ps[16], got[256];
-    int port = free_port();
+    int port;
 
     (void)state;
     need_peer(have_nc, no_nc);
-    snprintf(ps, sizeof ps, "%d", port);
     {
-        char *argv[] = { nc, "-N", "-l", "127.0.0.1", ps, NULL };
-        proc_start(&peer, argv, 1);
+        char *argv[] = { nc, "-N", "-l", "127.0.0.1", NULL, NULL };
+        port = start_listening_peer(argv, 1, 4, "%d", ps, sizeof ps);
     }
-    assert_true(wait_listening(port, T_MS));
     start_client(port);
     assert_int_equal(write_full(peer.in, "hello from nc\n", 14, T_MS), 0);
     read_until(cli.out, got, sizeof got, "\n", T_MS);

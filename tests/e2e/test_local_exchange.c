@@ -26,6 +26,7 @@
 
 #include "libsock.h"
 #include "fixture.h"
+#include "peer_wait.h"
 #include "testutil.h"
 
 #define T_MS 5000   /* the longest any single step may take */
@@ -414,7 +415,7 @@ static void peers_nc_and_socat(void **state)
     char out[256], target[160], nc_path[256], socat_path[256];
 
     (void)state;
-    need_tool("nc", nc_path, sizeof nc_path);
+    peer_need_openbsd_nc(nc_path, sizeof nc_path);
     need_tool("socat", socat_path, sizeof socat_path);
     server_start(&srv, "/dev/null", "-U", path, NULL);
     {

@@ -43,22 +43,36 @@ static void small_pipe(int fd)
 }
 
 /*
- * A burst: 4000 connections, 1000 in flight at once.  With a backlog
- * below the burst the accept queue overflows and some clients, though
- * connected as far as their kernel knows, wait forever for a first line.
- * Every one must get "welcome!" or "error: server busy" within 5 s.
+ * A burst: 1000 connections in flight at once (4000 in all, each one
+ * replaced as soon as it has its first line and has closed).  With a
+ * backlog below the burst the accept queue overflows and some clients,
+ * though connected as far as their kernel knows, wait for ever for a
+ * first line, while the server serves those who came after them.  Every
+ * one must get "welcome!" or "error: server busy", and none may be left
+ * behind.  What the test asserts is that promise, not a speed: a client
+ * still waiting while FLIGHT clients launched after it have had their
+ * line was left behind (the accept queue is first come, first served, so
+ * a working server never lets a whole burst overtake anyone), and a
+ * server that answers nobody for STALL_MS while clients wait has stopped.
+ * How long a busy machine makes clients wait is only reported.
+ *
  * max_clients: NULL for the default, or a limit that turns most away.
+ * hold: keep every welcomed client connected until all TOTAL = FLIGHT
+ * have had their line, so that more than max_clients are connected at
+ * once and at least FLIGHT - max_clients must be told busy.
  */
-static void storm(const char *max_clients)
+static void storm(const char *max_clients, int hold)
 {
-    enum { TOTAL = 4000, FLIGHT = 1000, WAIT_MS = 5000 };
+    enum { FLIGHT = 1000, STALL_MS = 10000 };
+    const int total = hold ? FLIGHT : 4000;
     static struct pollfd pf[FLIGHT];
     static long long since[FLIGHT];
+    static int seq[FLIGHT], overtaken[FLIGHT], welcome_fd[FLIGHT];
     static char got[FLIGHT][24];
     static size_t have[FLIGHT];
     struct sockaddr_in a;
-    int port, launched = 0, done = 0, welcomed = 0, busy = 0, i;
-    long long end;
+    int port, launched = 0, done = 0, welcomed = 0, busy = 0, held = 0, i;
+    long long last_answer = ms_now(), longest = 0;
 
     want_fds(FLIGHT + 64);
     port = max_clients == NULL
@@ -71,16 +85,13 @@ static void storm(const char *max_clients)
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     for (i = 0; i < FLIGHT; i++)
         pf[i].fd = -1;
-    end = ms_now() + 60000;
-    while (done < TOTAL) {
+    while (done < total) {
         long long now = ms_now();
 
-        if (now > end)
-            fail_msg("storm: only %d of %d answered in 60 s", done, TOTAL);
-        for (i = 0; i < FLIGHT && launched < TOTAL; i++) {
+        for (i = 0; i < FLIGHT && launched < total; i++) {
             int fd;
 
-            if (pf[i].fd >= 0)
+            if (pf[i].fd >= 0 || (hold && launched >= FLIGHT))
                 continue;
             fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
             assert_true(fd >= 0);
@@ -90,21 +101,28 @@ static void storm(const char *max_clients)
             pf[i].fd = fd;
             pf[i].events = POLLIN;
             since[i] = now;
+            seq[i] = launched++;
+            overtaken[i] = 0;
             have[i] = 0;
-            launched++;
         }
         (void)poll(pf, FLIGHT, 100);
         now = ms_now();
         for (i = 0; i < FLIGHT; i++) {
             char *nl;
             ssize_t n;
+            int j;
 
             if (pf[i].fd < 0)
                 continue;
             if (!(pf[i].revents & (POLLIN | POLLERR | POLLHUP))) {
-                if (now - since[i] > WAIT_MS)
-                    fail_msg("storm: a client waited %d ms without a first "
-                             "line (%d answered, %d launched)", WAIT_MS, done,
+                if (overtaken[i] >= FLIGHT)
+                    fail_msg("storm: a client waited %lld ms for a first "
+                             "line while %d launched after it had theirs "
+                             "(%d answered, %d launched)", now - since[i],
+                             overtaken[i], done, launched);
+                if (now - last_answer > STALL_MS)
+                    fail_msg("storm: no client answered in %d ms, %d of %d "
+                             "still waiting", STALL_MS, launched - done,
                              launched);
                 continue;
             }
@@ -123,30 +141,50 @@ static void storm(const char *max_clients)
                 busy++;
             else
                 fail_msg("storm: first line '%s'", got[i]);
-            close(pf[i].fd);
+            if (now - since[i] > longest)
+                longest = now - since[i];
+            last_answer = now;
+            for (j = 0; j < FLIGHT; j++)      /* those it overtook */
+                if (pf[j].fd >= 0 && seq[j] < seq[i])
+                    overtaken[j]++;
+            if (hold && got[i][0] == 'w')
+                welcome_fd[held++] = pf[i].fd;   /* stays connected */
+            else
+                close(pf[i].fd);
             pf[i].fd = -1;
             done++;
         }
     }
-    print_message("storm: %d welcomed, %d told busy\n", welcomed, busy);
-    assert_int_equal(welcomed + busy, TOTAL);
-    if (max_clients != NULL)
-        assert_true(busy > 0);
+    print_message("storm: %d welcomed, %d told busy; the longest wait for "
+                  "a first line was %lld ms\n", welcomed, busy, longest);
+    for (i = 0; i < held; i++)
+        close(welcome_fd[i]);
+    assert_int_equal(welcomed + busy, total);
+    if (hold) {
+        /* All connected at once: the limit's worth served, the rest
+         * turned away. */
+        int max = atoi(max_clients);
+
+        assert_true(welcomed > 0);
+        assert_true(busy >= FLIGHT - max);
+        assert_int_equal(welcomed, max);
+    }
 }
 
 static void connection_storm_everyone_answered(void **state)
 {
     (void)state;
-    storm(NULL);
+    storm(NULL, 0);
 }
 
-/* The same with room for 100 sessions: most are told busy, each with
- * its line, none left waiting. */
+/* 1000 clients connected at once, every one kept until all have their
+ * line, with room for 100 sessions: 100 are welcomed and the 900 others
+ * are told busy, each with its line, none left waiting. */
 static void connection_storm_busy_answered(void **state)
 {
     skip_if_one_at_a_time();   /* needs clients at once */
     (void)state;
-    storm("100");
+    storm("100", 1);
 }
 
 /*

@@ -111,7 +111,9 @@ static void exchange_with_tcp_server(void **state)
     assert_int_equal(read_until(cli.out, rest, sizeof rest, NULL, T_MS), 0);
 }
 
-/* Lines after quit are never sent: the client stops reading its input. */
+/* Lines after quit are never sent: the client stops reading its input.
+ * Everything it sent, from its first byte to its FIN when it exits, is
+ * the lines up to quit. */
 static void nothing_sent_after_quit(void **state)
 {
     int port = fake_server(), fd;
@@ -121,14 +123,20 @@ static void nothing_sent_after_quit(void **state)
     (void)state;
     fd = start_client_accepted(port);
     type("a\nQuit\r\nb\nc\n");
-    n = read_n(fd, got, 9, T_MS);         /* "a\nQuit\r\n" is 8 bytes */
+    n = read_n(fd, got, 8, T_MS);         /* "a\nQuit\r\n" is 8 bytes */
     assert_int_equal(n, 8);
     assert_memory_equal(got, "a\nQuit\r\n", 8);
     /* The server may still talk; the client shows it, then exits 0. */
     assert_int_equal(write_full(fd, "late words\n", 11, T_MS), 0);
-    close(fd);
+    assert_int_equal(shutdown(fd, SHUT_WR), 0);
     expect_out("late words\n");
     assert_int_equal(proc_wait(&cli, T_MS), 0);
+    /* The client has exited: what follows its quit line, to its FIN, is
+     * nothing at all. */
+    n = read_until(fd, got, sizeof got, NULL, T_MS);
+    if (n != 0)
+        fail_msg("sent after quit: '%.*s'", (int)n, got);
+    close(fd);
 }
 
 /* Input EOF: half-close, keep showing what the server sends, exit 0. */

@@ -26,6 +26,7 @@
 
 #include "libsock.h"
 #include "fixture.h"
+#include "peer_wait.h"
 #include "testutil.h"
 
 #define T_MS 5000
@@ -487,7 +488,7 @@ static void peers_nc_and_socat(void **state)
     int port = server_start(&srv, "/dev/null", "-u", NULL);
 
     (void)state;
-    need_tool("nc", nc, sizeof nc);
+    peer_need_openbsd_nc(nc, sizeof nc);
     need_tool("socat", socat, sizeof socat);
     snprintf(ps, sizeof ps, "%d", port);
     {
@@ -516,16 +517,29 @@ static void peers_nc_and_socat(void **state)
     }
     {
         /* tcp-client -u against nc -lu: nc answers the client's line. */
-        int fd = udp_bound(&port);
         char *cl[6];
+        int tries, r = 0;
 
-        close(fd);    /* a port that was free a moment ago */
-        snprintf(ps, sizeof ps, "%d", port);
-        {
-            char *argv[] = { nc, "-u", "-l", "127.0.0.1", ps, NULL };
-            proc_start(&peer, argv, 1);
+        /* On a port that was free a moment ago, until nc has bound it
+         * (or, if nc found it taken meanwhile and left, on another). */
+        for (tries = 0; tries < 5 && r != 1; tries++) {
+            int fd = udp_bound(&port);
+
+            close(fd);
+            snprintf(ps, sizeof ps, "%d", port);
+            {
+                char *argv[] = { nc, "-u", "-l", "127.0.0.1", ps, NULL };
+                proc_start(&peer, argv, 1);
+            }
+            r = peer_wait_bound(&peer, port, 1, T_MS);
+            if (r == -1)
+                fail_msg("nc -u -l did not bind port %d within %d ms", port,
+                         T_MS);
+            if (r == 0)
+                proc_kill(&peer);   /* it exited: its pipes go */
         }
-        sleep_ms(200);   /* nc binds after it starts; nothing to poll */
+        if (r != 1)
+            fail_msg("nc -u -l exited 5 times before binding its port");
         cl[0] = (char *)bin_path("tcp-client");
         cl[1] = "-u";
         cl[2] = "127.0.0.1";
