@@ -145,8 +145,10 @@ $(B)/.cmocka-ok: tests/ensure-cmocka.sh
 MODEL_SUITES = $(addprefix $(B)/tests/e2e/,test_tcp_server test_server_attacks \
                test_trace_mode test_local_exchange)
 MODEL_RUNS = $(foreach m,poll thread fork iterative,$(addprefix $(m):,$(MODEL_SUITES)))
+# The suites run side by side (TEST_JOBS at a time, tests/run-suites.sh),
+# the longest of the last run first.
 test: $(TESTS)
-	@sh tests/run-suites.sh $(TESTS) $(MODEL_RUNS)
+	@TEST_TIMES=$(B)/tests/suite-times sh tests/run-suites.sh $(TESTS) $(MODEL_RUNS)
 
 # make check: the whole suite under AddressSanitizer and
 # UndefinedBehaviorSanitizer (memory and CPU bounds are not asserted there:

@@ -14,7 +14,11 @@
 # output is shown once it has ended, in the order of the command line,
 # after a line naming it and the time it took, e.g.
 # "== build/tests/e2e/test_tcp_server (--model poll)  (4.2 s)".
-# TEST_JOBS=1 runs them one after another.
+# TEST_JOBS=1 runs them one after another.  With TEST_TIMES naming a
+# file, the times of this run are kept there, and the next run starts
+# the suites that took longest first (those it has no time for before
+# all), so that a long one does not begin last; the output keeps the
+# order of the command line whatever the order they ran in.
 #
 # The counts are the ones cmocka prints at the end of each suite.  A suite
 # that prints no summary (it crashed, was killed or did not start) counts
@@ -85,7 +89,18 @@ n=0
 for arg in "$@"; do
     n=$((n + 1))
     printf '%s %s\n' "$n" "$arg"
-done | xargs -n 2 -P "$jobs" sh "$0" --one "$dir" | {
+done | awk -v times="${TEST_TIMES:-}" '
+    # Longest first, by the times of the last run ("MS ARG" lines).
+    BEGIN {
+        if (times != "")
+            while ((getline line < times) > 0) {
+                split(line, f, " ")
+                ms[f[2]] = f[1]
+            }
+    }
+    { print (($2 in ms) ? ms[$2] : 999999999), $1, $2 }' |
+    sort -k1,1nr -k2,2n | cut -d" " -f2- |
+    xargs -n 2 -P "$jobs" sh "$0" --one "$dir" | {
     passed=0 failed=0 skipped=0 bad="" next=1
 
     # Show suite $next of "$@" and add up its counts.
@@ -99,6 +114,7 @@ done | xargs -n 2 -P "$jobs" sh "$0" --one "$dir" | {
             rc=127 ms=0     # xargs ended without running it
             echo "run-suites.sh: $arg was not run" >"$log"
         fi
+        echo "$ms $arg" >>"$dir/times"
         echo "== $suite${model:+ (--model $model)}  ($(show_ms "$ms"))"
         cat "$log"
 
@@ -147,6 +163,7 @@ EOF
     done
 
     echo "$# suites, $jobs at a time, in $(show_ms $(($(now_ms) - start)))"
+    [ -z "${TEST_TIMES:-}" ] || cp "$dir/times" "$TEST_TIMES" 2>/dev/null
     [ -z "$bad" ] || echo "FAILED suites:$bad"
     echo "$passed passed, $failed failed, $skipped skipped"
     [ -z "$bad" ]

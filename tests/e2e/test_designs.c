@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "promptly.h"
 #include "testutil.h"
 
 #define T_MS 5000
@@ -63,12 +64,12 @@ static void iterative_serves_one_at_a_time(void **state)
 
     (void)state;
     assert_int_equal(read_n(b, buf, 1, 300), 0);   /* waits in the backlog */
-    echo_within(a, "first\n", 1000);
+    echo_promptly(a, "first\n", 1000);
     send_str(a, "quit\n");
     expect_fin(a);
     close(a);
     expect_str(b, "welcome!\n");                   /* now its turn */
-    echo_within(b, "second\n", 1000);
+    echo_promptly(b, "second\n", 1000);
     close(b);
 }
 
@@ -99,8 +100,8 @@ static void fork_parent_close_ends_nothing(void **state)
      * listener), and the client is still served. */
     assert_non_null(strstr(got, want));
     assert_non_null(strstr(got, "close(3) = 0\n"));
-    echo_within(c, "still here\n", 1000);
-    echo_within(c, "and here\n", 1000);
+    echo_promptly(c, "still here\n", 1000);
+    echo_promptly(c, "and here\n", 1000);
     close(c);
 }
 
@@ -121,7 +122,7 @@ static void model_names(void **state)
                                 NULL);
         int c = client(port);
 
-        echo_within(c, "hi\n", 1000);
+        echo_promptly(c, "hi\n", 1000);
         close(c);
         proc_kill(&srv);
     }
@@ -168,7 +169,7 @@ static void quiet_twice_logs_nothing(void **state)
         int port = server_start(&srv, path, "-q", k == 2 ? "-q" : NULL, NULL);
         int c = client(port);
 
-        echo_within(c, "logged?\n", 1000);
+        echo_promptly(c, "logged?\n", 1000);
         close(c);
         proc_kill(&srv);
         read_file(path, got, sizeof got, 0);

@@ -27,6 +27,7 @@
 #include "libsock.h"
 #include "fixture.h"
 #include "peer_wait.h"
+#include "promptly.h"
 #include "testutil.h"
 
 #define T_MS 5000   /* the longest any single step may take */
@@ -183,7 +184,7 @@ static void sigterm_tells_clients_and_removes_the_file(void **state)
     expect_str(a, "error: server shutting down\n");
     if (b >= 0)
         expect_str(b, "error: server shutting down\n");
-    assert_int_equal(proc_wait(&srv, (int)stop_limit_ms() + 500), 0);
+    exits_promptly(&srv, stop_limit_ms() + 500);
     assert_false(is_socket_file(path));
     assert_int_equal(access(path, F_OK), -1);
     close(a);

@@ -27,6 +27,7 @@
 #include "libsock.h"
 #include "fixture.h"
 #include "peer_wait.h"
+#include "promptly.h"
 #include "testutil.h"
 
 #define T_MS 5000
@@ -264,7 +265,7 @@ static void sigterm_tells_peers(void **state)
     assert_int_equal(kill(srv.pid, SIGTERM), 0);
     expect_dstr(a, "error: server shutting down\n");
     expect_dstr(b, "error: server shutting down\n");
-    assert_int_equal(proc_wait(&srv, (int)stop_limit_ms()), 0);
+    exits_promptly(&srv, stop_limit_ms());
     close(a);
     close(b);
 }
