@@ -150,6 +150,11 @@ MODEL_RUNS = $(foreach m,poll thread fork iterative,$(addprefix $(m):,$(MODEL_SU
 test: $(TESTS)
 	@TEST_TIMES=$(B)/tests/suite-times sh tests/run-suites.sh $(TESTS) $(MODEL_RUNS)
 
+# A sanitizer or coverage build spends its time computing, not waiting:
+# there, one suite per processor at a time, or the suites starve each
+# other of the processor and their steps, not the programs, are late.
+BUSY_TEST_JOBS = TEST_JOBS=$${TEST_JOBS:-$$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)}
+
 # make check: the whole suite under AddressSanitizer and
 # UndefinedBehaviorSanitizer (memory and CPU bounds are not asserted there:
 # TCP_SANITIZED), the exchange under valgrind memcheck, and the static
@@ -171,7 +176,7 @@ TIDY_CHECKS = -*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-paramete
 
 check: all
 	$(MAKE) B=$(B)/asan CFLAGS='$(SAN_FLAGS)' LDFLAGS='$(SAN_FLAGS)' all
-	TCP_SANITIZED=1 TCP_BIN_DIR=$(B)/asan ASAN_OPTIONS=detect_leaks=1 \
+	TCP_SANITIZED=1 TCP_BIN_DIR=$(B)/asan ASAN_OPTIONS=detect_leaks=1 $(BUSY_TEST_JOBS) \
 	  $(MAKE) B=$(B)/asan CFLAGS='$(SAN_FLAGS)' LDFLAGS='$(SAN_FLAGS)' \
 	  MODEL_SUITES='$(B)/asan/tests/e2e/test_tcp_server $(B)/asan/tests/e2e/test_trace_mode' test
 	sh tests/valgrind-exchange.sh $(B)
@@ -203,7 +208,7 @@ coverage:
 	  echo "make coverage needs gcovr: apt-get install -y gcovr"; exit 1; }
 	@mkdir -p $(B)/cov && find $(B)/cov -name '*.gcda' -delete
 	$(MAKE) B=$(B)/cov CFLAGS='$(COV_FLAGS)' LDFLAGS=--coverage all
-	TCP_BIN_DIR=$(B)/cov $(MAKE) B=$(B)/cov CFLAGS='$(COV_FLAGS)' \
+	TCP_BIN_DIR=$(B)/cov $(BUSY_TEST_JOBS) $(MAKE) B=$(B)/cov CFLAGS='$(COV_FLAGS)' \
 	  LDFLAGS=--coverage test
 	gcovr -r . --filter 'src/' --csv $(B)/cov/coverage.csv $(B)/cov
 	@sh tests/coverage-table.sh $(B)/cov/coverage.csv
