@@ -201,8 +201,11 @@ analyse:
 # make coverage: the whole suite on a --coverage build in $(B)/cov (the
 # programs the tests run included), then line and branch coverage of each
 # file of src/ and the total, from gcovr.  The tests stop the programs
-# with SIGTERM, so they exit normally and write their counts.
-COV_FLAGS = -O0 -g --coverage
+# with SIGTERM, so they exit normally and write their counts.  The
+# counters are updated atomically: the server's threads (the log writer,
+# a thread per client) would otherwise lose counts to each other, and a
+# branch taken -2 times stops gcovr.
+COV_FLAGS = -O0 -g --coverage -fprofile-update=atomic
 coverage:
 	@command -v gcovr >/dev/null 2>&1 || { \
 	  echo "make coverage needs gcovr: apt-get install -y gcovr"; exit 1; }

@@ -457,11 +457,10 @@ static void peers_nc_and_socat(void **state)
     {
         char *nc[] = { nc_path, "-N", "-lU", path, NULL };
         char *cl[] = { (char *)bin_path("tcp-client"), "-U", path, NULL };
-        long long end = ms_now() + T_MS;
 
         proc_start(&srv2, nc, 1);
-        while (!is_socket_file(path) && ms_now() < end)
-            sleep_ms(10);
+        if (peer_wait_unix_listening(&srv2, path, T_MS) != 1)
+            fail_msg("nc -lU did not listen at %s", path);
         proc_start(&cli, cl, 1);
         assert_int_equal(write_full(cli.in, "to nc\n", 6, T_MS), 0);
         read_until(srv2.out, out, sizeof out, "\n", T_MS);

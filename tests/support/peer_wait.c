@@ -45,10 +45,33 @@ static int listed(const char *file, int port, int udp, unsigned long inode)
     return found;
 }
 
-/* 1 if process pid holds a socket bound as peer_wait_bound() asks. */
-static int holds_bound(pid_t pid, int port, int udp)
+/* 1 if /proc/net/unix lists socket `inode` listening at `path`. */
+static int listed_unix(const char *path, unsigned long inode)
 {
-    char dir[64], path[600], target[128];
+    char line[600], name[512];
+    unsigned long flags, ino;
+    int found = 0;
+    FILE *f = fopen("/proc/net/unix", "r");
+
+    if (f == NULL)
+        return 0;
+    while (!found && fgets(line, sizeof line, f) != NULL) {
+        /* "Num: RefCount Protocol Flags Type St Inode Path"; a listening
+         * socket has __SO_ACCEPTCON (0x10000) among its flags. */
+        if (sscanf(line, "%*s %*s %*s %lx %*s %*s %lu %511s", &flags, &ino,
+                   name) == 3 &&
+            ino == inode && (flags & 0x10000) && strcmp(name, path) == 0)
+            found = 1;
+    }
+    fclose(f);
+    return found;
+}
+
+/* 1 if process pid holds a socket bound as peer_wait_bound() asks (port),
+ * or listening at path when path is not NULL. */
+static int holds(pid_t pid, int port, int udp, const char *path)
+{
+    char dir[64], fd_path[600], target[128];
     struct dirent *e;
     DIR *d;
     int found = 0;
@@ -61,14 +84,15 @@ static int holds_bound(pid_t pid, int port, int udp)
         unsigned long inode;
         ssize_t n;
 
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        n = readlink(path, target, sizeof target - 1);
+        snprintf(fd_path, sizeof fd_path, "%s/%s", dir, e->d_name);
+        n = readlink(fd_path, target, sizeof target - 1);
         if (n <= 0)
             continue;
         target[n] = '\0';
         if (sscanf(target, "socket:[%lu]", &inode) != 1)
             continue;
-        found = udp ? listed("/proc/net/udp", port, 1, inode) ||
+        found = path != NULL ? listed_unix(path, inode)
+                : udp ? listed("/proc/net/udp", port, 1, inode) ||
                           listed("/proc/net/udp6", port, 1, inode)
                     : listed("/proc/net/tcp", port, 0, inode) ||
                           listed("/proc/net/tcp6", port, 0, inode);
@@ -77,14 +101,15 @@ static int holds_bound(pid_t pid, int port, int udp)
     return found;
 }
 
-int peer_wait_bound(struct proc *p, int port, int udp, int timeout_ms)
+static int wait_holds(struct proc *p, int port, int udp, const char *path,
+                      int timeout_ms)
 {
     long long end = ms_now() + timeout_ms;
 
     while (p->pid > 0) {
         /* Between fork and exec the child still holds our descriptors:
-         * a socket of ours on the port is not the peer's. */
-        if (holds_bound(p->pid, port, udp) && !holds_bound(getpid(), port, udp))
+         * a socket of ours is not the peer's. */
+        if (holds(p->pid, port, udp, path) && !holds(getpid(), port, udp, path))
             return 1;
         if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
             p->pid = 0;
@@ -95,6 +120,16 @@ int peer_wait_bound(struct proc *p, int port, int udp, int timeout_ms)
         sleep_ms(10);
     }
     return 0;
+}
+
+int peer_wait_bound(struct proc *p, int port, int udp, int timeout_ms)
+{
+    return wait_holds(p, port, udp, NULL, timeout_ms);
+}
+
+int peer_wait_unix_listening(struct proc *p, const char *path, int timeout_ms)
+{
+    return wait_holds(p, 0, 0, path, timeout_ms);
 }
 
 void peer_need_openbsd_nc(char *full, size_t size)

@@ -21,6 +21,13 @@
  */
 int peer_wait_bound(struct proc *p, int port, int udp, int timeout_ms);
 
+/* The same for a local (AF_UNIX) stream socket listening at `path`,
+ * which /proc/net/unix lists by its path: 1 once p holds it, 0 if p
+ * exited first, -1 after timeout_ms.  (Its file appears at bind(), a
+ * moment before listen(): a connect in between is refused.) */
+int peer_wait_unix_listening(struct proc *p, const char *path,
+                             int timeout_ms);
+
 /* Find OpenBSD's nc on PATH (its -N, -U, -q are relied on); its full
  * path goes to full.  Another nc (ncat, traditional netcat), or none,
  * skips the test, or fails it under CI=true. */
