@@ -1,6 +1,6 @@
 /*
  * promptly.h - promises of time: a server stops within a second of a
- * signal (SPEC section 2), an echo comes back promptly.  What such a
+ * signal (tcp-server(1)), an echo comes back promptly.  What such a
  * bound measures is the machine as much as the program: on a machine
  * busy with other work (a build beside the tests, other suites, CPU
  * hogs) the program may be on time and still not get the processor.
