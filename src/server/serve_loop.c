@@ -97,6 +97,10 @@ static int run(struct server *s, const volatile sig_atomic_t *stop)
         }
         if (stop_at >= 0 && now >= stop_at)
             break;
+        /* Nobody left to say goodbye to (and no design's sessions
+         * elsewhere): the stop is done now, not at stop_at. */
+        if (stop_at >= 0 && s->hooks == NULL && s->lfd < 0 && s->n == 0)
+            break;
         if (room < FIRST_CONN + s->cap) {
             struct pollfd *p = realloc(pfd, (FIRST_CONN + s->cap) * sizeof *p);
 
