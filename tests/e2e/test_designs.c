@@ -6,7 +6,6 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -26,30 +25,17 @@
 
 #define T_MS 5000
 
-/* Some descriptor of process pid links to `what` (e.g. the epoll one). */
+/* match for proc_fd_find: the link names `what` (e.g. the epoll one). */
+static int names(const char *target, void *what)
+{
+    return strstr(target, what) != NULL;
+}
+
+/* Some descriptor of process pid links to `what`: 1, 0, or -1 (no such
+ * process). */
 static int holds(pid_t pid, const char *what)
 {
-    char dir[64], path[600], target[256];
-    struct dirent *e;
-    DIR *d;
-    int found = 0;
-
-    snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
-    d = opendir(dir);
-    if (d == NULL)
-        return -1;
-    while (!found && (e = readdir(d)) != NULL) {
-        ssize_t n;
-
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        n = readlink(path, target, sizeof target - 1);
-        if (n > 0) {
-            target[n] = '\0';
-            found = strstr(target, what) != NULL;
-        }
-    }
-    closedir(d);
-    return found;
+    return proc_fd_find(pid, names, (void *)what);
 }
 
 /* The article's server: while one client is served, the next one's

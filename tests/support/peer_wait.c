@@ -3,7 +3,6 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,34 +15,7 @@
 #include <cmocka.h>
 
 #include "peer_wait.h"
-
-/* 1 if /proc/net/FILE lists socket `inode` bound to `port`, in LISTEN
- * (state 0A) for TCP, in any state for UDP. */
-static int listed(const char *file, int port, int udp, unsigned long inode)
-{
-    char line[512];
-    unsigned lport, st;
-    unsigned long ino;
-    int found = 0;
-    FILE *f = fopen(file, "r");
-
-    if (f == NULL)
-        return 0;
-    while (!found && fgets(line, sizeof line, f) != NULL) {
-        /* "sl local_address rem_address st tx_queue:rx_queue tr:tm->when
-         *  retrnsmt uid timeout inode", addresses as HEX:PORT */
-        const char *colon = strchr(line, ':');
-
-        if (colon == NULL || (colon = strchr(colon + 1, ':')) == NULL)
-            continue;
-        if (sscanf(colon + 1, "%x %*s %x %*s %*s %*s %*s %*s %lu", &lport,
-                   &st, &ino) == 3 &&
-            (int)lport == port && ino == inode && (udp || st == 0x0A))
-            found = 1;
-    }
-    fclose(f);
-    return found;
-}
+#include "procfs.h"
 
 /* 1 if /proc/net/unix lists socket `inode` listening at `path`. */
 static int listed_unix(const char *path, unsigned long inode)
@@ -67,38 +39,33 @@ static int listed_unix(const char *path, unsigned long inode)
     return found;
 }
 
-/* 1 if process pid holds a socket bound as peer_wait_bound() asks (port),
+/* What a peer must hold: a socket bound to port (TCP listening, or UDP),
  * or listening at path when path is not NULL. */
+struct bound {
+    int port, udp;
+    const char *path;
+};
+
+/* match for proc_fd_find: a socket bound as *arg (struct bound) asks. */
+static int is_bound(const char *target, void *arg)
+{
+    const struct bound *b = arg;
+    unsigned long inode;
+
+    if (sscanf(target, "socket:[%lu]", &inode) != 1)
+        return 0;
+    return b->path != NULL ? listed_unix(b->path, inode)
+           : b->udp ? proc_net_lists("/proc/net/udp", b->port, 1, inode) ||
+                      proc_net_lists("/proc/net/udp6", b->port, 1, inode)
+                    : proc_net_lists("/proc/net/tcp", b->port, 0, inode) ||
+                      proc_net_lists("/proc/net/tcp6", b->port, 0, inode);
+}
+
 static int holds(pid_t pid, int port, int udp, const char *path)
 {
-    char dir[64], fd_path[600], target[128];
-    struct dirent *e;
-    DIR *d;
-    int found = 0;
+    struct bound b = { port, udp, path };
 
-    snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
-    d = opendir(dir);
-    if (d == NULL)
-        return 0;
-    while (!found && (e = readdir(d)) != NULL) {
-        unsigned long inode;
-        ssize_t n;
-
-        snprintf(fd_path, sizeof fd_path, "%s/%s", dir, e->d_name);
-        n = readlink(fd_path, target, sizeof target - 1);
-        if (n <= 0)
-            continue;
-        target[n] = '\0';
-        if (sscanf(target, "socket:[%lu]", &inode) != 1)
-            continue;
-        found = path != NULL ? listed_unix(path, inode)
-                : udp ? listed("/proc/net/udp", port, 1, inode) ||
-                          listed("/proc/net/udp6", port, 1, inode)
-                    : listed("/proc/net/tcp", port, 0, inode) ||
-                          listed("/proc/net/tcp6", port, 0, inode);
-    }
-    closedir(d);
-    return found;
+    return proc_fd_find(pid, is_bound, &b) == 1;
 }
 
 static int wait_holds(struct proc *p, int port, int udp, const char *path,

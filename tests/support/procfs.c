@@ -5,6 +5,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <dirent.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,26 +20,56 @@
 #include "env.h"
 #include "procfs.h"
 
-/* 1 if /proc/net/FILE lists a socket in LISTEN (state 0A) on port. */
-static int listed_listening(const char *file, int port)
+int proc_net_lists(const char *file, int port, int udp, unsigned long inode)
 {
     char line[512];
     unsigned lport, st;
+    unsigned long ino;
     int found = 0;
     FILE *f = fopen(file, "r");
 
     if (f == NULL)
         return 0;
     while (!found && fgets(line, sizeof line, f) != NULL) {
-        /* "  sl  local_address rem_address   st ..." with ADDR:PORT in hex */
+        /* "sl local_address rem_address st tx_queue:rx_queue tr:tm->when
+         *  retrnsmt uid timeout inode", addresses as HEX:PORT */
         const char *colon = strchr(line, ':');
+
         if (colon == NULL || (colon = strchr(colon + 1, ':')) == NULL)
             continue;
-        if (sscanf(colon + 1, "%x %*s %x", &lport, &st) == 2 &&
-            (int)lport == port && st == 0x0A)
+        if (sscanf(colon + 1, "%x %*s %x %*s %*s %*s %*s %*s %lu", &lport,
+                   &st, &ino) == 3 &&
+            (int)lport == port && (inode == 0 || ino == inode) &&
+            (udp || st == 0x0A))
             found = 1;
     }
     fclose(f);
+    return found;
+}
+
+int proc_fd_find(pid_t pid, int (*match)(const char *target, void *arg),
+                 void *arg)
+{
+    char dir[64], path[600], target[256];
+    struct dirent *e;
+    DIR *d;
+    int found = 0;
+
+    snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
+    d = opendir(dir);
+    if (d == NULL)
+        return -1;
+    while (!found && (e = readdir(d)) != NULL) {
+        ssize_t n;
+
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        n = readlink(path, target, sizeof target - 1);
+        if (n > 0) {
+            target[n] = '\0';
+            found = match(target, arg);
+        }
+    }
+    closedir(d);
     return found;
 }
 
@@ -49,8 +80,8 @@ int wait_listening(int port, int timeout_ms)
     while (ms_now() < end) {
         struct timespec pause = { 0, 20000000 };   /* 20 ms */
 
-        if (listed_listening("/proc/net/tcp", port) ||
-            listed_listening("/proc/net/tcp6", port))
+        if (proc_net_lists("/proc/net/tcp", port, 0, 0) ||
+            proc_net_lists("/proc/net/tcp6", port, 0, 0))
             return 1;
         nanosleep(&pause, NULL);
     }
