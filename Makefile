@@ -37,6 +37,7 @@ INC_libsock := -Iinclude -Isrc/libsock
 INC_common  := -Iinclude -Isrc/common
 INC_server  := -Iinclude -Isrc/common -Isrc/server
 INC_client  := -Iinclude -Isrc/common -Isrc/client
+INC_watch   := -Iinclude -Isrc/common -Isrc/watch
 # The folder of src/FOLDER/FILE, from the stem FOLDER/FILE.
 folder = $(firstword $(subst /, ,$(1)))
 
@@ -46,20 +47,22 @@ LIB_SRCS    := $(wildcard src/libsock/*.c)
 COMMON_SRCS := $(wildcard src/common/*.c)
 SERVER_SRCS := $(wildcard src/server/*.c)
 CLIENT_SRCS := $(wildcard src/client/*.c)
-MAINS       := src/server/tcp-server.c src/client/tcp-client.c
+WATCH_SRCS  := $(wildcard src/watch/*.c)
+MAINS       := src/server/tcp-server.c src/client/tcp-client.c src/watch/tcp-watch.c
 
 obj = $(patsubst src/%.c,$(B)/$(1)/%.o,$(2))
 LIB         := $(B)/libsock.a
 LIB_OBJS    := $(call obj,obj,$(LIB_SRCS))
 SERVER_OBJS := $(call obj,obj,$(SERVER_SRCS) $(COMMON_SRCS))
 CLIENT_OBJS := $(call obj,obj,$(CLIENT_SRCS) $(COMMON_SRCS))
-PROGRAMS    := $(B)/tcp-server $(B)/tcp-client
+WATCH_OBJS  := $(call obj,obj,$(WATCH_SRCS) $(COMMON_SRCS))
+PROGRAMS    := $(B)/tcp-server $(B)/tcp-client $(B)/tcp-watch
 
 # The same code built the tests' way, so the wraps are always hit: the
 # library, and the programs' modules without their main().
 TLIB_OBJS := $(call obj,tobj,$(LIB_SRCS))
 TLIB      := $(B)/tobj/libsock-test.a
-TAPP_OBJS := $(call obj,tobj,$(filter-out $(MAINS),$(COMMON_SRCS) $(SERVER_SRCS) $(CLIENT_SRCS)))
+TAPP_OBJS := $(call obj,tobj,$(filter-out $(MAINS),$(COMMON_SRCS) $(SERVER_SRCS) $(CLIENT_SRCS) $(WATCH_SRCS)))
 TAPP      := $(B)/tobj/libapp-test.a
 
 # Calls the unit tests may fake (tests/support/mock_syscalls.c).
@@ -77,7 +80,8 @@ UNIT_TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 E2E_TESTS  := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/e2e/test_*.c))
 TESTS      := $(UNIT_TESTS) $(E2E_TESTS)
 SUPPORT_OBJS := $(patsubst tests/%.c,$(B)/tests/%.o,$(wildcard tests/support/*.c))
-TEST_INC   := -Iinclude -Isrc/libsock -Isrc/common -Isrc/server -Isrc/client -Itests/support
+TEST_INC   := -Iinclude -Isrc/libsock -Isrc/common -Isrc/server -Isrc/client -Isrc/watch \
+              -Itests/support
 
 MAN1 := $(wildcard docs/*.1)
 MAN3 := $(wildcard docs/*.3)
@@ -95,6 +99,9 @@ $(B)/tcp-server: $(SERVER_OBJS) $(LIB) $(B)/.flags
 
 $(B)/tcp-client: $(CLIENT_OBJS) $(LIB) $(B)/.flags
 	$(QUIET_LINK)$(CC) $(LDFLAGS) -o $@ $(CLIENT_OBJS) $(LIB) $(LDLIBS)
+
+$(B)/tcp-watch: $(WATCH_OBJS) $(LIB) $(B)/.flags
+	$(QUIET_LINK)$(CC) $(LDFLAGS) -o $@ $(WATCH_OBJS) $(LIB) $(LDLIBS)
 
 # Everything is rebuilt when the compiler or any user flag changes, so a
 # sanitizer build is just "make CFLAGS=... LDFLAGS=...".
@@ -186,9 +193,10 @@ check: all
 # make analyse: cppcheck and clang-tidy on every folder of src/, each
 # with the include paths its build uses (a part of make check).
 analyse:
-	@for d in libsock common server client; do \
+	@for d in libsock common server client watch; do \
 	  case $$d in libsock) inc='$(INC_libsock)';; common) inc='$(INC_common)';; \
-	    server) inc='$(INC_server)';; client) inc='$(INC_client)';; esac; \
+	    server) inc='$(INC_server)';; client) inc='$(INC_client)';; \
+	    watch) inc='$(INC_watch)';; esac; \
 	  echo "  CPPCHECK src/$$d"; mkdir -p $(B); \
 	  out=$$(cppcheck $(CPPCHECK_FLAGS) $$inc src/$$d 2>&1) && [ -z "$$out" ] || \
 	    { echo "$$out"; exit 1; }; \

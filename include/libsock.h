@@ -19,6 +19,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <netdb.h>
 
 #ifdef __cplusplus
@@ -618,6 +619,10 @@ ssize_t sock_sendto(int fd, const void *buf, size_t count,
  *   addrlen its size
  *   sys     the system call really made when its name is not `call`
  *           ("recv", "send", "accept4"), else NULL
+ *   began   when the call was entered, and
+ *   ended   when it returned: CLOCK_REALTIME, the clock the kernel
+ *           stamps packets with, so that a watcher (tcp-watch) can put
+ *           the call among the segments it caused
  *
  * Besides the calls themselves, "close-before" comes just before a close
  * (the socket still exists), and a connect that waits for its handshake
@@ -636,6 +641,8 @@ struct sock_trace_event {
     const struct sockaddr *addr;
     socklen_t addrlen;
     const char *sys;
+    struct timespec began;
+    struct timespec ended;
 };
 
 /*

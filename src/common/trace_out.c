@@ -4,7 +4,14 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#if defined(__linux__)
+#define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier): gettid's syscall */
+#include <sys/syscall.h>
+#endif
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "libsock.h"
 #include "fd_io.h"
@@ -12,14 +19,61 @@
 
 static trace_sink_fn *sink;        /* where each line goes, or NULL: off */
 static void *sink_arg;
+static pid_t owner;                /* the process that turned trace on */
+static long owner_thread;          /* and its thread */
+static int stamped;                /* TRACE_STAMPS_ENV was set */
+
+/* The calling thread's id, as /proc/PID/task/ lists it (Linux), else 0. */
+static long thread_id(void)
+{
+#if defined(__linux__) && defined(SYS_gettid)
+    return syscall(SYS_gettid);
+#else
+    return 0;
+#endif
+}
+
+/*
+ * What goes before the call: the time stamps a watcher orders lines by,
+ * when asked for, and whose call it is when it is not the process that
+ * turned trace on: "[pid N] " in a forked child (the fork design),
+ * "[thread N] " in another thread (the thread design), so that a reader
+ * can tell whose close() it was.
+ */
+static size_t prefix(const struct sock_trace_event *ev, char *out,
+                     size_t size)
+{
+    size_t n = 0;
+    pid_t pid = getpid();
+    long tid = thread_id();
+    int r;
+
+    if (stamped) {
+        r = snprintf(out, size, "@%lld.%09ld %lld.%09ld ",
+                     (long long)ev->began.tv_sec, ev->began.tv_nsec,
+                     (long long)ev->ended.tv_sec, ev->ended.tv_nsec);
+        n = r > 0 && (size_t)r < size ? (size_t)r : 0;
+    }
+    if (pid != owner)
+        r = snprintf(out + n, size - n, "[pid %ld] ", (long)pid);
+    else if (tid != owner_thread)
+        r = snprintf(out + n, size - n, "[thread %ld] ", tid);
+    else
+        r = 0;
+    if (r > 0 && (size_t)r < size - n)
+        n += (size_t)r;
+    return n;
+}
 
 static void hook(const struct sock_trace_event *ev, void *arg)
 {
-    char line[SOCK_TRACE_LINE_MAX + 1];
-    size_t n = sock_trace_format(ev, line, SOCK_TRACE_LINE_MAX);
+    char line[TRACE_PREFIX_MAX + SOCK_TRACE_LINE_MAX + 1];
+    size_t p = prefix(ev, line, TRACE_PREFIX_MAX);
+    size_t n = sock_trace_format(ev, line + p, SOCK_TRACE_LINE_MAX);
 
     (void)arg;
     if (n > 0 && sink != NULL) {
+        n += p;
         line[n++] = '\n';
         sink(line, n, sink_arg);
     }
@@ -27,8 +81,13 @@ static void hook(const struct sock_trace_event *ev, void *arg)
 
 void trace_to(trace_sink_fn *fn, void *arg)
 {
+    const char *env = getenv(TRACE_STAMPS_ENV);
+
     sink = fn;
     sink_arg = arg;
+    owner = getpid();
+    owner_thread = thread_id();
+    stamped = env != NULL && strcmp(env, "1") == 0;
     sock_trace_set(hook, NULL);
 }
 

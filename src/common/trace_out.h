@@ -14,6 +14,18 @@
 
 #include <stddef.h>
 
+/*
+ * With TRACE_STAMPS_ENV=1 in the environment (tcp-watch sets it for the
+ * command it runs), every line starts with when its call began and
+ * ended, CLOCK_REALTIME, "@SEC.NSEC SEC.NSEC ", so that the watcher can
+ * put it among the kernel-stamped segments in the order they happened.
+ * A line written by a forked child or another thread than the one that
+ * turned trace on carries "[pid N] " or "[thread N] " before the call.
+ */
+#define TRACE_STAMPS_ENV "TCP_WATCH_STAMPS"
+/* Room for the stamps and the pid or thread before a line. */
+#define TRACE_PREFIX_MAX 80
+
 /* Takes one trace line of len bytes, '\n' included (not NUL-terminated). */
 typedef void trace_sink_fn(const char *line, size_t len, void *arg);
 

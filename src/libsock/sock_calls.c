@@ -23,10 +23,11 @@
 
 int sock_socket(int domain, int type, int protocol)
 {
+    struct timespec t0 = SOCK__TRACE_BEGIN();
     int fd = socket(domain, type, protocol);
 
     if (SOCK__TRACING())
-        sock__trace_emit("socket", NULL, -1, NULL, 0, fd, errno, NULL, 0,
+        sock__trace_emit(&t0, "socket", NULL, -1, NULL, 0, fd, errno, NULL, 0,
                          "%s, %s, %s", sock__family_name(domain),
                          sock__type_name(type), sock__protocol_name(protocol));
     return fd;
@@ -34,20 +35,22 @@ int sock_socket(int domain, int type, int protocol)
 
 int sock_bind(int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
+    struct timespec t0 = SOCK__TRACE_BEGIN();
     int r = bind(fd, addr, addrlen);
 
     if (SOCK__TRACING())
-        sock__trace_emit("bind", NULL, fd, NULL, 0, r, errno, addr, addrlen,
-                         "%s", "");
+        sock__trace_emit(&t0, "bind", NULL, fd, NULL, 0, r, errno, addr,
+                         addrlen, "%s", "");
     return r;
 }
 
 int sock_listen(int fd, int backlog)
 {
+    struct timespec t0 = SOCK__TRACE_BEGIN();
     int r = listen(fd, backlog);
 
     if (SOCK__TRACING())
-        sock__trace_emit("listen", NULL, fd, NULL, 0, r, errno, NULL, 0,
+        sock__trace_emit(&t0, "listen", NULL, fd, NULL, 0, r, errno, NULL, 0,
                          "backlog=%d", backlog);
     return r;
 }
@@ -76,6 +79,7 @@ static int accept_cloexec(int fd, struct sockaddr *addr, socklen_t *addrlen,
 
 int sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 {
+    struct timespec t0 = SOCK__TRACE_BEGIN();
     int r;
     const char *sys = NULL;
 
@@ -84,11 +88,11 @@ int sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
         if (r >= 0 || (errno != EINTR && errno != ECONNABORTED))
             break;
         if (SOCK__TRACING())
-            sock__trace_emit("accept", sys, fd, NULL, 0, r, errno, NULL, 0,
+            sock__trace_emit(&t0, "accept", sys, fd, NULL, 0, r, errno, NULL, 0,
                              "%s", "");
     }
     if (SOCK__TRACING())
-        sock__trace_emit("accept", sys, fd, NULL, 0, r, errno,
+        sock__trace_emit(&t0, "accept", sys, fd, NULL, 0, r, errno,
                          r >= 0 ? addr : NULL,
                          r >= 0 && addrlen != NULL ? *addrlen : 0, "%s", "");
     return r;
@@ -96,16 +100,18 @@ int sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 
 int sock_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
+    struct timespec t0 = SOCK__TRACE_BEGIN();
     int r = connect(fd, addr, addrlen);
 
     if (SOCK__TRACING())
-        sock__trace_emit("connect", NULL, fd, NULL, 0, r, errno, addr,
+        sock__trace_emit(&t0, "connect", NULL, fd, NULL, 0, r, errno, addr,
                          addrlen, "%s", "");
     return r;
 }
 
 ssize_t sock_read(int fd, void *buf, size_t count)
 {
+    struct timespec t0 = SOCK__TRACE_BEGIN();
     ssize_t n;
 
     for (;;) {
@@ -113,11 +119,11 @@ ssize_t sock_read(int fd, void *buf, size_t count)
         if (n != -1 || errno != EINTR)
             break;
         if (SOCK__TRACING())
-            sock__trace_emit("read", "recv", fd, NULL, 0, n, errno, NULL, 0,
-                             "%zu", count);
+            sock__trace_emit(&t0, "read", "recv", fd, NULL, 0, n, errno, NULL,
+                             0, "%zu", count);
     }
     if (SOCK__TRACING())
-        sock__trace_emit("read", "recv", fd, n > 0 ? buf : NULL,
+        sock__trace_emit(&t0, "read", "recv", fd, n > 0 ? buf : NULL,
                          n > 0 ? (size_t)n : 0, (long)n, errno, NULL, 0, "%zu",
                          count);
     return n;
@@ -125,6 +131,7 @@ ssize_t sock_read(int fd, void *buf, size_t count)
 
 ssize_t sock_write(int fd, const void *buf, size_t count)
 {
+    struct timespec t0 = SOCK__TRACE_BEGIN();
     ssize_t n;
 #ifdef MSG_NOSIGNAL
     const int flags = MSG_NOSIGNAL;  /* a gone peer is EPIPE, not a signal */
@@ -137,13 +144,13 @@ ssize_t sock_write(int fd, const void *buf, size_t count)
         if (n != -1 || errno != EINTR)
             break;
         if (SOCK__TRACING())
-            sock__trace_emit("write", "send", fd, buf, count, n, errno, NULL,
-                             0, "%zu", count);
+            sock__trace_emit(&t0, "write", "send", fd, buf, count, n, errno,
+                             NULL, 0, "%zu", count);
     }
     /* The bytes offered are shown; the result says how many were taken. */
     if (SOCK__TRACING())
-        sock__trace_emit("write", "send", fd, buf, count, (long)n, errno, NULL,
-                         0, "%zu", count);
+        sock__trace_emit(&t0, "write", "send", fd, buf, count, (long)n, errno,
+                         NULL, 0, "%zu", count);
     return n;
 }
 
@@ -159,26 +166,28 @@ static const char *shutdown_name(int how)
 
 int sock_shutdown(int fd, int how)
 {
+    struct timespec t0 = SOCK__TRACE_BEGIN();
     int r = shutdown(fd, how);
 
     if (SOCK__TRACING())
-        sock__trace_emit("shutdown", NULL, fd, NULL, 0, r, errno, NULL, 0,
+        sock__trace_emit(&t0, "shutdown", NULL, fd, NULL, 0, r, errno, NULL, 0,
                          "%s", shutdown_name(how));
     return r;
 }
 
 int sock_close(int fd)
 {
+    struct timespec t0 = SOCK__TRACE_BEGIN();
     int r;
 
     /* Before: the socket still exists, so a tracer can ask for its state. */
     if (SOCK__TRACING())
-        sock__trace_emit("close-before", NULL, fd, NULL, 0, 0, 0, NULL, 0,
+        sock__trace_emit(&t0, "close-before", NULL, fd, NULL, 0, 0, 0, NULL, 0,
                          "%s", "");
     r = close(fd);
     if (SOCK__TRACING())
-        sock__trace_emit("close", NULL, fd, NULL, 0, r, errno, NULL, 0, "%s",
-                         "");
+        sock__trace_emit(&t0, "close", NULL, fd, NULL, 0, r, errno, NULL, 0,
+                         "%s", "");
     return r;
 }
 
@@ -187,6 +196,7 @@ int sock_close(int fd)
 ssize_t sock_recvfrom(int fd, void *buf, size_t count, struct sockaddr *addr,
                       socklen_t *addrlen)
 {
+    struct timespec t0 = SOCK__TRACE_BEGIN();
     ssize_t n;
 
     for (;;) {
@@ -194,11 +204,11 @@ ssize_t sock_recvfrom(int fd, void *buf, size_t count, struct sockaddr *addr,
         if (n != -1 || errno != EINTR)
             break;
         if (SOCK__TRACING())
-            sock__trace_emit("recvfrom", NULL, fd, NULL, 0, n, errno, NULL, 0,
-                             "%zu", count);
+            sock__trace_emit(&t0, "recvfrom", NULL, fd, NULL, 0, n, errno, NULL,
+                             0, "%zu", count);
     }
     if (SOCK__TRACING())
-        sock__trace_emit("recvfrom", NULL, fd, n > 0 ? buf : NULL,
+        sock__trace_emit(&t0, "recvfrom", NULL, fd, n > 0 ? buf : NULL,
                          n > 0 ? (size_t)n : 0, (long)n, errno,
                          n >= 0 ? addr : NULL,
                          n >= 0 && addrlen != NULL ? *addrlen : 0, "%zu",
@@ -209,6 +219,7 @@ ssize_t sock_recvfrom(int fd, void *buf, size_t count, struct sockaddr *addr,
 ssize_t sock_sendto(int fd, const void *buf, size_t count,
                     const struct sockaddr *addr, socklen_t addrlen)
 {
+    struct timespec t0 = SOCK__TRACE_BEGIN();
     ssize_t n;
 #ifdef MSG_NOSIGNAL
     const int flags = MSG_NOSIGNAL;
@@ -221,11 +232,11 @@ ssize_t sock_sendto(int fd, const void *buf, size_t count,
         if (n != -1 || errno != EINTR)
             break;
         if (SOCK__TRACING())
-            sock__trace_emit("sendto", NULL, fd, buf, count, n, errno, addr,
-                             addrlen, "%zu", count);
+            sock__trace_emit(&t0, "sendto", NULL, fd, buf, count, n, errno,
+                             addr, addrlen, "%zu", count);
     }
     if (SOCK__TRACING())
-        sock__trace_emit("sendto", NULL, fd, buf, count, (long)n, errno, addr,
-                         addrlen, "%zu", count);
+        sock__trace_emit(&t0, "sendto", NULL, fd, buf, count, (long)n, errno,
+                         addr, addrlen, "%zu", count);
     return n;
 }

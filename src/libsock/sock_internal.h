@@ -9,6 +9,8 @@
 #ifndef SOCK_INTERNAL_H
 #define SOCK_INTERNAL_H
 
+#include <time.h>
+
 #include "libsock.h"
 
 /* The installed trace hook; NULL (the default) means tracing is off. */
@@ -17,17 +19,25 @@ extern sock_trace_fn *sock__trace_hook;
 /* True when a trace hook is installed: the only cost of the seam when off. */
 #define SOCK__TRACING() (sock__trace_hook != NULL)
 
+/* When a traced call began, for its event's `began` (CLOCK_REALTIME, the
+ * clock of the kernel's stamps on packets); zero when tracing is off, so
+ * an untraced call still pays only the pointer test. */
+#define SOCK__TRACE_BEGIN() \
+    (SOCK__TRACING() ? sock__trace_now() : (struct timespec){0, 0})
+struct timespec sock__trace_now(void);
+
 /*
- * Report one call to the hook.  `sys` names the system call really made
+ * Report one call to the hook.  `began` is when the call was entered
+ * (SOCK__TRACE_BEGIN()); the event's end is stamped here.  `sys` names the system call really made
  * when it is not `call` (NULL otherwise).  `fmt` formats the arguments; errno is
  * saved and restored so tracing never changes what the caller sees.
  */
-void sock__trace_emit(const char *call, const char *sys, int fd,
+void sock__trace_emit(const struct timespec *began, const char *call, const char *sys, int fd,
                       const void *data, size_t len, long result, int err,
                       const struct sockaddr *addr, socklen_t addrlen,
                       const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 10, 11)))
+    __attribute__((format(printf, 11, 12)))
 #endif
     ;
 

@@ -233,17 +233,18 @@ int sock_backlog_max(void)
 
 /* Tell the trace how the handshake ended: "connect-done" with 0 or the
  * error, `gave_up_ms` > 0 when our timeout, not the kernel, ended it. */
-static void trace_connect_done(int fd, const struct addrinfo *ai, int err,
+static void trace_connect_done(const struct timespec *began, int fd,
+                               const struct addrinfo *ai, int err,
                                int gave_up_ms)
 {
     if (!SOCK__TRACING())
         return;
     if (gave_up_ms > 0)
-        sock__trace_emit("connect-done", "poll", fd, NULL, 0, -1, err,
+        sock__trace_emit(began, "connect-done", "poll", fd, NULL, 0, -1, err,
                          ai->ai_addr, ai->ai_addrlen, "gave up after %d ms",
                          gave_up_ms);
     else
-        sock__trace_emit("connect-done", "poll, getsockopt SO_ERROR", fd,
+        sock__trace_emit(began, "connect-done", "poll, getsockopt SO_ERROR", fd,
                          NULL, 0, err ? -1 : 0, err, ai->ai_addr,
                          ai->ai_addrlen, "%s", "");
 }
@@ -255,6 +256,7 @@ static void trace_connect_done(int fd, const struct addrinfo *ai, int err,
  */
 static int wait_connected(int fd, const struct addrinfo *ai, int timeout_ms)
 {
+    struct timespec began = SOCK__TRACE_BEGIN();  /* the wait's start */
     long long start = sock_clock_ms();
     long long deadline = start + timeout_ms;
     long long next_report = start + WAIT_REPORT_MS;
@@ -275,7 +277,7 @@ static int wait_connected(int fd, const struct addrinfo *ai, int timeout_ms)
 
             if (to_report <= 0) {
                 reports++;
-                sock__trace_emit("connect-wait", NULL, fd, NULL, 0, -1,
+                sock__trace_emit(&began, "connect-wait", NULL, fd, NULL, 0, -1,
                                  EINPROGRESS, ai->ai_addr, ai->ai_addrlen,
                                  "%d s so far", reports);
                 next_report += WAIT_REPORT_MS;
@@ -293,7 +295,7 @@ static int wait_connected(int fd, const struct addrinfo *ai, int timeout_ms)
         if (r > 0)
             break;
         if (r == 0 && !report_due) {
-            trace_connect_done(fd, ai, ETIMEDOUT, timeout_ms);
+            trace_connect_done(&began, fd, ai, ETIMEDOUT, timeout_ms);
             errno = ETIMEDOUT;
             return -1;
         }
@@ -304,7 +306,7 @@ static int wait_connected(int fd, const struct addrinfo *ai, int timeout_ms)
     /* Writable means the handshake ended; SO_ERROR says how. */
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
         return -1;
-    trace_connect_done(fd, ai, err, 0);
+    trace_connect_done(&began, fd, ai, err, 0);
     if (err != 0) {
         errno = err;
         return -1;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
@@ -23,7 +24,15 @@ void sock_trace_set(sock_trace_fn *fn, void *arg)
     sock__trace_hook = fn;
 }
 
-void sock__trace_emit(const char *call, const char *sys, int fd,
+struct timespec sock__trace_now(void)
+{
+    struct timespec t = {0, 0};
+
+    (void)clock_gettime(CLOCK_REALTIME, &t);
+    return t;
+}
+
+void sock__trace_emit(const struct timespec *began, const char *call, const char *sys, int fd,
                       const void *data, size_t len, long result, int err,
                       const struct sockaddr *addr, socklen_t addrlen,
                       const char *fmt, ...)
@@ -51,6 +60,8 @@ void sock__trace_emit(const char *call, const char *sys, int fd,
     ev.addr = addr;
     ev.addrlen = addrlen;
     ev.sys = sys;
+    ev.ended = sock__trace_now();
+    ev.began = began != NULL ? *began : ev.ended;
     sock__trace_hook(&ev, sock_trace_arg);
     errno = saved;
 }

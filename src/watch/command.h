@@ -1,0 +1,29 @@
+/*
+ * command.h - the command `tcp-watch PORT -- COMMAND` runs: started with
+ * its output (stdout and stderr both) on a pipe to tcp-watch, and with
+ * TCP_WATCH_STAMPS=1 in its environment, so that a traced program of
+ * this project stamps each line with when its call happened
+ * (trace_out.h).  Its standard input is tcp-watch's: the reader types
+ * into it as into the program itself.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef COMMAND_H
+#define COMMAND_H
+
+#include <sys/types.h>
+
+#include "libsock.h"
+
+/*
+ * command_start - fork and exec argv[0] (looked up in PATH).  *pid gets
+ * the child, *out_fd the pipe's reading end (non-blocking).  When
+ * tcp-watch runs as root by sudo, the command runs as the user who
+ * called sudo: it needs no privilege to be watched.  Returns 0, or -1
+ * with errno and the step in `why`.  A command that cannot be run
+ * says so on the pipe and exits 127, as a shell's does.
+ */
+int command_start(char **argv, pid_t *pid, int *out_fd,
+                  struct sock_err *why);
+
+#endif /* COMMAND_H */

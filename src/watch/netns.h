@@ -1,0 +1,23 @@
+/*
+ * netns.h - a network of one's own: a private network namespace, with
+ * a loopback of its own, entered without privilege where the kernel
+ * allows unprivileged user namespaces (user_namespaces(7)).  In it this
+ * process may open a packet socket (CAP_NET_RAW over that namespace) and
+ * whatever it runs shares that loopback; traffic outside it is not seen.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef NETNS_H
+#define NETNS_H
+
+#include "libsock.h"
+
+/*
+ * netns_enter_private - unshare a new user and network namespace, map
+ * this process's user and group to root in it, and bring its loopback
+ * up (127.0.0.1 and ::1, as a fresh namespace's lo has them once up).
+ * Returns 0, or -1 with errno set and the step in `why`.
+ */
+int netns_enter_private(struct sock_err *why);
+
+#endif /* NETNS_H */
