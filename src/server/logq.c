@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "fd_io.h"
+#include "trace_out.h"
 #include "logq.h"
 
 #define RUNS 4096   /* stream changes the queue can hold (64 KiB of them) */
@@ -47,9 +48,19 @@ struct logq {
     int closing, finished;
     int abandoned;              /* logq_close gave up waiting: the writer
                                    frees the queue when it is done */
+    int stamped;                /* TRACE_STAMPS_ENV: lines say when they
+                                   were said, for tcp-watch's timeline */
 };
 
 static void report_drops(struct logq *q);
+
+/* Run by tcp-watch, which orders lines by when they were said. */
+static int stamps_wanted(void)
+{
+    const char *env = getenv(TRACE_STAMPS_ENV);
+
+    return env != NULL && strcmp(env, "1") == 0;
+}
 
 static void free_queue(struct logq *q)
 {
@@ -185,6 +196,7 @@ struct logq *logq_open(int out_fd, int err_fd, size_t cap, const char *prog)
     q->fd[LOGQ_OUT] = out_fd;
     q->fd[LOGQ_ERR] = err_fd;
     q->prog = prog;
+    q->stamped = stamps_wanted();
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->more, NULL);
     /* logq_close waits on a clock that never jumps. */
@@ -239,11 +251,22 @@ static int put_vline(struct logq *q, enum logq_stream stream,
     size_t at = 0;
     int n;
 
-    if (prefix != NULL) {
-        n = snprintf(line, sizeof line, "%s: ", prefix);
+    if (q->stamped) {
+        struct timespec t = {0, 0};
+
+        (void)clock_gettime(CLOCK_REALTIME, &t);
+        n = snprintf(line, sizeof line, "@%lld.%09ld %lld.%09ld ",
+                     (long long)t.tv_sec, t.tv_nsec, (long long)t.tv_sec,
+                     t.tv_nsec);
         if (n < 0)
             return -1;
-        at = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+        at = (size_t)n;
+    }
+    if (prefix != NULL) {
+        n = snprintf(line + at, sizeof line - at, "%s: ", prefix);
+        if (n < 0)
+            return -1;
+        at += (size_t)n < sizeof line - at ? (size_t)n : sizeof line - at - 1;
     }
     /* clang-tidy 14's analyzer loses track of va_start here (as in
      * sock_trace.c); the callers start ap. */

@@ -281,14 +281,15 @@ static void ladder_tcp(struct out *o, const struct track_event *ev,
 
         render_endpoint(c->family, c->caddr, c->cport, ce, sizeof ce);
         render_endpoint(c->family, c->saddr, c->sport, se, sizeof se);
-        put(o, "\nconnection %u%s\n", c->id,
+        put(o, "\nconnection %u: client %s, server %s%s\n", c->id, ce, se,
             c->joined ? " (joined mid-connection: j and k are the first "
                         "numbers seen)" : "");
-        put(o, "%-*s %*s%s\n", STATE_COL, "client", ARROW_WIDTH + 3, "",
+        /* Aligned with the rows: a state column, an arrow, a state. */
+        put(o, "%-*s %*s  %s\n", STATE_COL, "client", ARROW_WIDTH - 2, "",
             "server");
-        put(o, "%-*s %*s%s\n", STATE_COL, ce, ARROW_WIDTH + 3, "", se);
-        put(o, "%-*s %*s%s\n", STATE_COL, track_state_name(ev->client_before),
-            ARROW_WIDTH + 3, "", track_state_name(ev->server_before));
+        put(o, "%-*s %*s  %s\n", STATE_COL,
+            track_state_name(ev->client_before), ARROW_WIDTH - 2, "",
+            track_state_name(ev->server_before));
     }
     if (ev->client_after != ev->client_before)
         left = track_state_name(ev->client_after);

@@ -219,10 +219,12 @@ static void summary(struct watch *w, int have_status, int status)
             snprintf(extra + l, sizeof extra - l, "; the command was killed by signal %d",
                      WTERMSIG(status));
     }
-    fprintf(stderr, "tcp-watch: %lu segments and %lu datagrams shown, "
-            "%u connections; the kernel dropped %lu frames%s\n",
-            w->segments, w->datagrams, w->tr.next_id, w->cap->kernel_drops,
-            extra);
+    fprintf(stderr, "tcp-watch: %lu segment%s and %lu datagram%s shown, "
+            "%u connection%s; the kernel dropped %lu frame%s%s\n",
+            w->segments, w->segments == 1 ? "" : "s", w->datagrams,
+            w->datagrams == 1 ? "" : "s", w->tr.next_id,
+            w->tr.next_id == 1 ? "" : "s", w->cap->kernel_drops,
+            w->cap->kernel_drops == 1 ? "" : "s", extra);
 }
 
 int watch_run(const struct watch_args *a, struct capture *cap)

@@ -104,6 +104,11 @@ static void line_of(struct seen *s, const char *needle, char *out, size_t size)
 
     while (start > s->buf && start[-1] != '\n')
         start--;
+    /* Under --model fork or thread a connection's lines name whose they
+     * are ("[pid N] ", "[thread N] "): the call is what is compared. */
+    if ((strncmp(start, "[pid ", 5) == 0 || strncmp(start, "[thread ", 8) == 0) &&
+        strstr(start, "] ") != NULL && strstr(start, "] ") < at)
+        start = strstr(start, "] ") + 2;
     if (end == NULL)
         end = at + strlen(at);
     snprintf(out, size, "%.*s", (int)(end - start), start);
