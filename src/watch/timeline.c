@@ -4,6 +4,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,11 +99,11 @@ void timeline_flush(struct timeline *t, const struct timespec *limit,
         pop_front(t, &e);
         if (spans_segment(t, &e)) {
             size_t head = call_head(e.text, e.len);
-            char *shown = malloc(head + 4);
+            char *shown = malloc(head + 5);
 
             if (shown != NULL) {
                 memcpy(shown, e.text, head);
-                memcpy(shown + head, " ...", 4);
+                snprintf(shown + head, 5, " ...");
                 fn(TL_LINE, 0, shown, head + 4, arg);
                 free(shown);
             }
