@@ -108,14 +108,17 @@ static int attach_filter(int fd, uint16_t port)
     return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
 }
 
-/* How the interface's frames begin, from its hardware type. */
-static enum frame_link link_of(int fd, const char *ifname)
+/* How the interface's frames begin, from its hardware type; and
+ * whether it is a loopback, where each frame passes twice. */
+static enum frame_link link_of(int fd, const char *ifname, int *loopback)
 {
     struct ifreq ifr;
 
+    *loopback = 0;
     memset(&ifr, 0, sizeof ifr);
     strncpy(ifr.ifr_name, ifname, sizeof ifr.ifr_name - 1);
     if (ioctl(fd, SIOCGIFHWADDR, &ifr) == 0) {
+        *loopback = ifr.ifr_hwaddr.sa_family == ARPHRD_LOOPBACK;
         switch (ifr.ifr_hwaddr.sa_family) {
         case ARPHRD_NONE:
 #ifdef ARPHRD_RAWIP
@@ -148,7 +151,7 @@ static int fail(struct capture *c, struct sock_err *why, const char *step)
 int capture_open(struct capture *c, const char *ifname, uint16_t port,
                  struct sock_err *why)
 {
-    int v = TPACKET_V3, on = 1;
+    int v = TPACKET_V3, on = 1, loopback;
     struct tpacket_req3 req;
     struct sockaddr_ll sll;
     unsigned ifindex;
@@ -165,7 +168,7 @@ int capture_open(struct capture *c, const char *ifname, uint16_t port,
     c->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
     if (c->fd == -1)
         return fail(c, why, "packet socket");
-    c->link = link_of(c->fd, ifname);
+    c->link = link_of(c->fd, ifname, &loopback);
     if (setsockopt(c->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) == -1)
         return fail(c, why, "packet socket TPACKET_V3");
     memset(&req, 0, sizeof req);
@@ -187,9 +190,12 @@ int capture_open(struct capture *c, const char *ifname, uint16_t port,
     }
     /* On loopback every frame passes twice, going out and coming in:
      * keep only the one coming in (the kernel skips the other, or, on a
-     * kernel before 4.20, capture_read does). */
-    c->ignore_outgoing = setsockopt(c->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING,
-                                    &on, sizeof on) == 0;
+     * kernel before 4.20, capture_read does).  Elsewhere what this
+     * machine sends passes once, going out, and is kept. */
+    c->loopback = loopback;
+    c->ignore_outgoing = loopback &&
+        setsockopt(c->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &on,
+                   sizeof on) == 0;
     /* Without the filter every frame still comes, and is sorted here. */
     if (c->link == FRAME_LINK_ETHER)
         (void)attach_filter(c->fd, port);
@@ -234,7 +240,8 @@ int capture_read(struct capture *c, int timeout_ms, capture_fn *fn,
             const struct sockaddr_ll *sll = (const struct sockaddr_ll *)
                 ((unsigned char *)h + TPACKET_ALIGN(sizeof *h));
 
-            if (c->ignore_outgoing || sll->sll_pkttype != PACKET_OUTGOING) {
+            if (!c->loopback || c->ignore_outgoing ||
+                sll->sll_pkttype != PACKET_OUTGOING) {
                 struct timespec ts;
 
                 ts.tv_sec = h->tp_sec;

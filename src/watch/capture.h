@@ -26,8 +26,9 @@ struct capture {
     size_t ring_len;
     unsigned block_size, block_nr, next_block;
     enum frame_link link;      /* how this interface's frames begin */
-    int ignore_outgoing;       /* the kernel skips our own copy of a frame
-                                * sent on loopback (else we skip it) */
+    int loopback;              /* the interface is a loopback */
+    int ignore_outgoing;       /* the kernel skips the outgoing copy of a
+                                * loopback frame (else capture_read does) */
     unsigned long seen;        /* frames handed over */
     unsigned long kernel_drops;/* PACKET_STATISTICS' drops, summed */
 };

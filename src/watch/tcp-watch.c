@@ -17,6 +17,7 @@
 #include "libsock.h"
 #include "capture.h"
 #include "netns.h"
+#include "privilege.h"
 #include "std_fds.h"
 #include "watch.h"
 #include "watch_args.h"
@@ -100,6 +101,12 @@ int main(int argc, char **argv)
             return 1;
         }
         private_ns = 1;
+    }
+    /* Root was needed to open the socket, not to read it. */
+    if (!private_ns && privilege_drop_to_sudo_user(&why) == -1) {
+        fprintf(stderr, "tcp-watch: %s\n", why.msg);
+        capture_close(&cap);
+        return 1;
     }
     if (private_ns)
         fprintf(stderr, "tcp-watch: in a private network namespace: only "

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
 #include <sys/wait.h>
 
 #include "command.h"
@@ -118,7 +119,7 @@ static void on_frame(const unsigned char *p, size_t n, size_t wire_len,
         w->malformed++;
     if (r != FRAME_OK || (f.sport != w->a->port && f.dport != w->a->port))
         return;
-    if (f.proto == 6) {          /* IPPROTO_TCP */
+    if (f.proto == IPPROTO_TCP) {
         struct track_event ev;
 
         track_segment(&w->tr, &f, &ev);
