@@ -85,8 +85,12 @@ void trace_to(trace_sink_fn *fn, void *arg)
 
     sink = fn;
     sink_arg = arg;
-    owner = getpid();
-    owner_thread = thread_id();
+    /* The first to turn trace on owns it: a forked child that turns it
+     * on again for a log of its own still says whose lines they are. */
+    if (owner == 0) {
+        owner = getpid();
+        owner_thread = thread_id();
+    }
     stamped = env != NULL && strcmp(env, "1") == 0;
     sock_trace_set(hook, NULL);
 }
