@@ -301,6 +301,11 @@ void track_segment(struct tracker *t, const struct frame *f,
     ev->server_before = c->s.state;
     snd = from_client ? &c->c : &c->s;
     rcv = from_client ? &c->s : &c->c;
+    /* A reset that answers the first SYN: nobody was listening, so the
+     * server's end was never LISTEN (Connection refused). */
+    if (!from_client && (f->flags & FRAME_RST) && c->s.state == TS_LISTEN &&
+        !c->s.has_isn)
+        ev->server_before = c->s.state = TS_CLOSED;
     on_send(snd, f, &again, &new_isn);
     on_receive(rcv, f);
     ev->again = again;
