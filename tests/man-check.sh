@@ -3,10 +3,10 @@
 # the library do:
 #   (a) every docs/*.1 and docs/*.3 renders with groff -man -ww and no
 #       warning at all;
-#   (b) every option BUILD/tcp-server --help and BUILD/tcp-client --help
-#       print (-x and --long) is named in docs/tcp-server.1 and
-#       docs/tcp-client.1, and each of them has an EXIT STATUS section
-#       naming 0, 1 and 2;
+#   (b) every option BUILD/tcp-server --help, BUILD/tcp-client --help and
+#       BUILD/tcp-watch --help print (-x and --long) is named in
+#       docs/tcp-server.1, docs/tcp-client.1 and docs/tcp-watch.1, and each
+#       of them has an EXIT STATUS section naming 0, 1 and 2;
 #   (c) every function include/libsock.h declares (sock_*() ) is named in
 #       docs/libsock.3.
 # A page may name more than --help prints.  Prints one line when all is
@@ -65,7 +65,7 @@ done
 # (b) Each program's page names every option of its --help, and its exit
 # statuses.
 summary=""
-for prog in tcp-server tcp-client; do
+for prog in tcp-server tcp-client tcp-watch; do
     page=docs/$prog.1
     if [ ! -f "$page" ]; then
         problem "$page is missing"
@@ -132,4 +132,4 @@ if [ "$failed" -ne 0 ]; then
     echo "man-check: FAILED" >&2
     exit 1
 fi
-echo "man-check: $pages pages render without warnings; $summary; exit statuses 0, 1, 2 in both; libsock.3 all $nfuncs functions of $header."
+echo "man-check: $pages pages render without warnings; $summary; exit statuses 0, 1, 2 in each; libsock.3 all $nfuncs functions of $header."
