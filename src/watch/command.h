@@ -17,11 +17,11 @@
 
 /*
  * command_start - fork and exec argv[0] (looked up in PATH).  *pid gets
- * the child, *out_fd the pipe's reading end (non-blocking).  When
- * tcp-watch runs as root by sudo, the command runs as the user who
- * called sudo: it needs no privilege to be watched.  Returns 0, or -1
- * with errno and the step in `why`.  A command that cannot be run
- * says so on the pipe and exits 127, as a shell's does.
+ * the child, *out_fd the pipe's reading end (non-blocking).  It runs as
+ * whoever tcp-watch is by then (under sudo, the user who called it:
+ * privilege.h).  Returns 0, or -1 with errno set and the reason in
+ * `why`: no pipe, no fork, or a command that could not be executed
+ * (the child tells the parent before it is reported started).
  */
 int command_start(char **argv, pid_t *pid, int *out_fd,
                   struct sock_err *why);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 
 #include "privilege.h"
 
@@ -45,5 +46,9 @@ int privilege_drop_to_sudo_user(struct sock_err *why)
         errno = err;
         return -1;
     }
+    /* A change of user makes the process undumpable, and with it its
+     * /proc/self files root's: a user namespace could not be mapped.
+     * Nothing of root's is left in it to protect. */
+    (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     return 0;
 }

@@ -378,8 +378,12 @@ size_t render_line(struct render *r, const char *line, size_t len, char *buf,
         put(&o, "\n");
         return o.len;
     }
-    put(&o, "%.*s\n", (int)len, line);
-    return o.len;
+    /* As it came, NUL bytes and all. */
+    if (len > size - 1)
+        len = size - 1;
+    memcpy(buf, line, len);
+    buf[len] = '\n';
+    return len + 1;
 }
 
 void render_keep(struct render *r, const char *text, size_t len,
@@ -397,6 +401,8 @@ void render_keep(struct render *r, const char *text, size_t len,
             memcpy(st, text + start, i - start);
             st[i - start] = '\0';
             keep(r, st);
+        } else {
+            r->left_out++;
         }
         start = i + 1;
     }

@@ -80,7 +80,10 @@ int main(int argc, char **argv)
     fill_std_fds();
 
     if (a.netns) {
-        if (netns_enter_private(&why) == -1) {
+        /* Root's privilege is not needed in a namespace of one's own:
+         * under sudo, the caller owns it (and its command). */
+        if (privilege_drop_to_sudo_user(&why) == -1 ||
+            netns_enter_private(&why) == -1) {
             fprintf(stderr, "tcp-watch: %s\n", why.msg);
             return 1;
         }

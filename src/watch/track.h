@@ -32,7 +32,8 @@ enum tcp_end_state {
     TS_TIME_WAIT
 };
 
-/* "SYN_SENT", "ESTABLISHED"... as Linux, ss and the trace name them. */
+/* "SYN_SENT", "ESTABLISHED"... as Linux and the trace name them; a
+ * closed end is RFC 9293's CLOSED (Linux's TCP_INFO says CLOSE). */
 const char *track_state_name(enum tcp_end_state st);
 
 /* One end of a connection. */

@@ -205,11 +205,17 @@ static void catch_signals(int with_command)
 
 static void summary(struct watch *w, int have_status, int status)
 {
-    char extra[200] = "";
+    char extra[300] = "";
 
     if (w->malformed > 0)
         snprintf(extra, sizeof extra, "; %lu malformed frames skipped",
                  w->malformed);
+    if (w->tr.forgotten > 0) {
+        size_t l = strlen(extra);
+
+        snprintf(extra + l, sizeof extra - l,
+                 "; %lu connections forgotten to make room", w->tr.forgotten);
+    }
     if (have_status) {
         size_t l = strlen(extra);
 
@@ -268,6 +274,7 @@ int watch_run(const struct watch_args *a, struct capture *cap)
             nfds = 2;
         }
         if (poll(p, nfds, TICK_MS) == -1 && errno != EINTR) {
+            fprintf(stderr, "tcp-watch: poll: %s\n", strerror(errno));
             rc = 1;
             break;
         }
