@@ -30,6 +30,8 @@ struct capture {
                                 * sent on loopback (else we skip it) */
     unsigned long seen;        /* frames handed over */
     unsigned long kernel_drops;/* PACKET_STATISTICS' drops, summed */
+    struct timespec opened;    /* when it began to hear (CLOCK_REALTIME,
+                                * the frames' clock): times count from here */
 };
 
 /* One frame: its bytes (n captured of wire_len on the wire) and the
