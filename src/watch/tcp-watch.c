@@ -105,9 +105,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "tcp-watch: in a private network namespace: only "
                 "what COMMAND does on its own loopback is seen, nothing "
                 "outside it\n");
-    fprintf(stderr, "tcp-watch: watching TCP and UDP port %u on %s%s\n",
-            (unsigned)a.port, a.iface,
-            a.command == NULL ? " (Ctrl-C to stop)" : "");
     {
         int rc = watch_run(&a, &cap);
 

@@ -249,6 +249,12 @@ int watch_run(const struct watch_args *a, struct capture *cap)
     render_init(&w.r, a->view, a->verbose);
     timeline_init(&w.tl);
     catch_signals(a->command != NULL);
+    /* Said once a stop signal stops it the right way (with everything
+     * seen shown, and the summary), not before: whoever waits for this
+     * line may send one at once. */
+    fprintf(stderr, "tcp-watch: watching TCP and UDP port %u on %s%s\n",
+            (unsigned)a->port, a->iface,
+            a->command == NULL ? " (Ctrl-C to stop)" : "");
     w.start = cap->opened;
     if (a->command != NULL &&
         command_start(a->command, &child, &child_out, &why) == -1) {
