@@ -6,12 +6,15 @@
 #define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier): unshare() */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include "netns.h"
@@ -48,14 +51,53 @@ static int write_file(const char *path, const char *text)
     return 0;
 }
 
+/*
+ * Under sudo, the namespace is made by the user who asked: tcp-watch
+ * needs no privilege on the machine to read a loopback of its own, and
+ * the command is never to have root's (command.c).  Made by root, the
+ * namespace's root would be root on the machine, and the command, which
+ * could not become the user inside it (that user is not mapped there),
+ * would not run at all.  SUDO_UID and SUDO_GID are then dropped: they
+ * name no one in the namespace, and the command is that user already.
+ */
+static int become_sudo_user(struct sock_err *why)
+{
+    const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
+    long uid, gid;
+    char *end;
+
+    if (geteuid() != 0 || u == NULL || g == NULL)
+        return 0;
+    uid = strtol(u, &end, 10);
+    if (*end != '\0' || uid <= 0)
+        return 0;
+    gid = strtol(g, &end, 10);
+    if (*end != '\0' || gid < 0)
+        return 0;
+    if (setgroups(0, NULL) == -1 || setgid((gid_t)gid) == -1 ||
+        setuid((uid_t)uid) == -1)
+        return fail(why, "private network namespace (becoming the user who ran sudo)");
+    /* A change of user makes a process undumpable, and its /proc files
+     * root's: the maps below could not be written. */
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == -1)
+        return fail(why, "private network namespace (dumpable)");
+    unsetenv("SUDO_UID");
+    unsetenv("SUDO_GID");
+    return 0;
+}
+
 int netns_enter_private(struct sock_err *why)
 {
     char map[64];
-    uid_t uid = geteuid();
-    gid_t gid = getegid();
+    uid_t uid;
+    gid_t gid;
     struct ifreq ifr;
     int fd;
 
+    if (become_sudo_user(why) == -1)
+        return -1;
+    uid = geteuid();
+    gid = getegid();
     if (unshare(CLONE_NEWUSER | CLONE_NEWNET) == -1)
         return fail(why, "private network namespace (unshare)");
     /* Root in the namespace is this user outside it, nothing more.
