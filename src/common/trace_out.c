@@ -83,14 +83,15 @@ void trace_to(trace_sink_fn *fn, void *arg)
 {
     const char *env = getenv(TRACE_STAMPS_ENV);
 
-    sink = fn;
-    sink_arg = arg;
-    /* The first to turn trace on owns it: a forked child that turns it
-     * on again for a log of its own still says whose lines they are. */
-    if (owner == 0) {
+    /* Whose lines need no name is settled when trace is turned on: a
+     * forked child that sends its lines elsewhere (the fork design's own
+     * log queue) stays a child, and its lines still say "[pid N]". */
+    if (sink == NULL) {
         owner = getpid();
         owner_thread = thread_id();
     }
+    sink = fn;
+    sink_arg = arg;
     stamped = env != NULL && strcmp(env, "1") == 0;
     sock_trace_set(hook, NULL);
 }

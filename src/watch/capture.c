@@ -203,6 +203,7 @@ int capture_open(struct capture *c, const char *ifname, uint16_t port,
     sll.sll_family = AF_PACKET;
     sll.sll_protocol = htons(ETH_P_ALL);
     sll.sll_ifindex = (int)ifindex;
+    (void)clock_gettime(CLOCK_REALTIME, &c->opened);
     if (bind(c->fd, (struct sockaddr *)&sll, sizeof sll) == -1)
         return fail(c, why, "packet socket bind");
     return 0;

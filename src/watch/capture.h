@@ -31,6 +31,8 @@ struct capture {
                                 * loopback frame (else capture_read does) */
     unsigned long seen;        /* frames handed over */
     unsigned long kernel_drops;/* PACKET_STATISTICS' drops, summed */
+    struct timespec opened;    /* when it began to hear (CLOCK_REALTIME,
+                                * the frames' clock): times count from here */
 };
 
 /* One frame: its bytes (n captured of wire_len on the wire) and the

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier): pipe2() */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,12 @@ int command_start(char **argv, pid_t *pid, int *out_fd,
         /* dup2 clears close-on-exec on the copies. */
         if (dup2(p[1], STDOUT_FILENO) != -1 &&
             dup2(p[1], STDERR_FILENO) != -1) {
+            /* tcp-watch ignores SIGINT (the command is to end its own
+             * way) and SIGPIPE; an ignored signal stays ignored across
+             * exec, so give the command the defaults, or Ctrl-C would
+             * never stop it. */
+            signal(SIGINT, SIG_DFL);
+            signal(SIGPIPE, SIG_DFL);
             setenv(TRACE_STAMPS_ENV, "1", 1);
             execvp(argv[0], argv);
         }

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "netns.h"
+#include "privilege.h"
 
 static int fail(struct sock_err *why, const char *step)
 {
@@ -48,14 +49,24 @@ static int write_file(const char *path, const char *text)
     return 0;
 }
 
+/*
+ * Under sudo, the namespace is made by the user who asked: tcp-watch
+ * needs no privilege on the machine to read a loopback of its own, and
+ * the command is never to have root's.  Made by root, the namespace's
+ * root would be root on the machine.
+ */
 int netns_enter_private(struct sock_err *why)
 {
     char map[64];
-    uid_t uid = geteuid();
-    gid_t gid = getegid();
+    uid_t uid;
+    gid_t gid;
     struct ifreq ifr;
     int fd;
 
+    if (privilege_drop_to_sudo_user(why) == -1)
+        return -1;
+    uid = geteuid();
+    gid = getegid();
     if (unshare(CLONE_NEWUSER | CLONE_NEWNET) == -1)
         return fail(why, "private network namespace (unshare)");
     /* Root in the namespace is this user outside it, nothing more.

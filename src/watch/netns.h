@@ -13,10 +13,12 @@
 #include "libsock.h"
 
 /*
- * netns_enter_private - unshare a new user and network namespace, map
+ * netns_enter_private - under sudo, become the user who ran it first
+ * (privilege.h); then unshare a new user and network namespace, map
  * this process's user and group to root in it, and bring its loopback
  * up (127.0.0.1 and ::1, as a fresh namespace's lo has them once up).
- * Returns 0, or -1 with errno set and the step in `why`.
+ * Run by root under sudo, it first becomes the user who ran sudo, for
+ * good.  Returns 0, or -1 with errno set and the step in `why`.
  */
 int netns_enter_private(struct sock_err *why);
 

@@ -50,5 +50,9 @@ int privilege_drop_to_sudo_user(struct sock_err *why)
      * /proc/self files root's: a user namespace could not be mapped.
      * Nothing of root's is left in it to protect. */
     (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    /* Done: they would name no one in a namespace made next, and the
+     * command is that user already. */
+    unsetenv("SUDO_UID");
+    unsetenv("SUDO_GID");
     return 0;
 }

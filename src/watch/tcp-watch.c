@@ -80,10 +80,7 @@ int main(int argc, char **argv)
     fill_std_fds();
 
     if (a.netns) {
-        /* Root's privilege is not needed in a namespace of one's own:
-         * under sudo, the caller owns it (and its command). */
-        if (privilege_drop_to_sudo_user(&why) == -1 ||
-            netns_enter_private(&why) == -1) {
+        if (netns_enter_private(&why) == -1) {
             fprintf(stderr, "tcp-watch: %s\n", why.msg);
             return 1;
         }
@@ -115,9 +112,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "tcp-watch: in a private network namespace: only "
                 "what COMMAND does on its own loopback is seen, nothing "
                 "outside it\n");
-    fprintf(stderr, "tcp-watch: watching TCP and UDP port %u on %s%s\n",
-            (unsigned)a.port, a.iface,
-            a.command == NULL ? " (Ctrl-C to stop)" : "");
     {
         int rc = watch_run(&a, &cap);
 

@@ -111,7 +111,10 @@ static void on_frame(const unsigned char *p, size_t n, size_t wire_len,
     char text[RENDER_MAX];
     size_t len;
     unsigned conn = 0;
-    double secs = (double)ns_between(&w->start, stamp) / 1e9;
+    /* From when the socket began to hear; a frame the kernel stamped a
+     * moment before that, and handed over after, counts as at 0. */
+    long long ns = ns_between(&w->start, stamp);
+    double secs = (double)(ns > 0 ? ns : 0) / 1e9;
     enum frame_result r = frame_parse(p, n, w->cap->link, &f);
 
     (void)wire_len;
@@ -253,7 +256,13 @@ int watch_run(const struct watch_args *a, struct capture *cap)
     render_init(&w.r, a->view, a->verbose);
     timeline_init(&w.tl);
     catch_signals(a->command != NULL);
-    w.start = now_real();
+    /* Said once a stop signal stops it the right way (with everything
+     * seen shown, and the summary), not before: whoever waits for this
+     * line may send one at once. */
+    fprintf(stderr, "tcp-watch: watching TCP and UDP port %u on %s%s\n",
+            (unsigned)a->port, a->iface,
+            a->command == NULL ? " (Ctrl-C to stop)" : "");
+    w.start = cap->opened;
     if (a->command != NULL &&
         command_start(a->command, &child, &child_out, &why) == -1) {
         fprintf(stderr, "tcp-watch: cannot run %s: %s\n", a->command[0],

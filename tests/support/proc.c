@@ -44,8 +44,23 @@ void proc_start(struct proc *p, char *const argv[], int with_stdin)
     proc_start_io(p, argv, with_stdin ? NULL : "/dev/null", NULL);
 }
 
+static void start(struct proc *p, char *const argv[], const char *in_path,
+                  const char *out_path, int (*before_exec)(void));
+
 void proc_start_io(struct proc *p, char *const argv[], const char *in_path,
                    const char *out_path)
+{
+    start(p, argv, in_path, out_path, NULL);
+}
+
+void proc_start_with(struct proc *p, char *const argv[], int with_stdin,
+                     int (*before_exec)(void))
+{
+    start(p, argv, with_stdin ? NULL : "/dev/null", NULL, before_exec);
+}
+
+static void start(struct proc *p, char *const argv[], const char *in_path,
+                  const char *out_path, int (*before_exec)(void))
 {
     int in[2], out[2], err[2];
 
@@ -76,6 +91,8 @@ void proc_start_io(struct proc *p, char *const argv[], const char *in_path,
         signal(SIGPIPE, SIG_DFL);
         signal(SIGINT, SIG_DFL);
         signal(SIGHUP, SIG_DFL);
+        if (before_exec != NULL && before_exec() == -1)
+            _exit(125);
         execv(argv[0], argv);
         _exit(127);
     }

@@ -31,6 +31,12 @@ void proc_start(struct proc *p, char *const argv[], int with_stdin);
 void proc_start_io(struct proc *p, char *const argv[], const char *in_path,
                    const char *out_path);
 
+/* proc_start() with before_exec() run in the child just before its
+ * exec (a namespace entered, say); when that returns -1 the child exits
+ * with status 125 instead. */
+void proc_start_with(struct proc *p, char *const argv[], int with_stdin,
+                     int (*before_exec)(void));
+
 /* Close our end of its stdin: the child reads EOF. */
 void proc_close_in(struct proc *p);
 
