@@ -223,14 +223,17 @@ struct logq *logq_open(int out_fd, int err_fd, size_t cap, const char *prog)
     return q;
 }
 
-int logq_put(struct logq *q, enum logq_stream stream, const char *bytes,
-             size_t len)
+/* Queue the stamp (stamp_len bytes, may be 0) and the bytes as one. */
+static int put_two(struct logq *q, enum logq_stream stream, const char *stamp,
+                   size_t stamp_len, const char *bytes, size_t len)
 {
     int r = 0;
 
     pthread_mutex_lock(&q->mu);
     report_drops(q);
-    if (!q->shedding && fits(q, stream, len)) {
+    if (!q->shedding && fits(q, stream, stamp_len + len)) {
+        if (stamp_len > 0)
+            append(q, stream, stamp, stamp_len);
         append(q, stream, bytes, len);
     } else {
         q->shedding = 1;
@@ -242,6 +245,36 @@ int logq_put(struct logq *q, enum logq_stream stream, const char *bytes,
     return r;
 }
 
+/* "@SEC.NSEC SEC.NSEC " for now into buf (room for 64), when the lines
+ * are to say when they were said; else nothing.  Returns its length. */
+static size_t stamp_now(const struct logq *q, char *buf, size_t size)
+{
+    struct timespec t = {0, 0};
+    int n;
+
+    if (!q->stamped)
+        return 0;
+    (void)clock_gettime(CLOCK_REALTIME, &t);
+    n = snprintf(buf, size, "@%lld.%09ld %lld.%09ld ", (long long)t.tv_sec,
+                 t.tv_nsec, (long long)t.tv_sec, t.tv_nsec);
+    return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+int logq_put(struct logq *q, enum logq_stream stream, const char *bytes,
+             size_t len)
+{
+    char stamp[64];
+
+    return put_two(q, stream, stamp, stamp_now(q, stamp, sizeof stamp),
+                   bytes, len);
+}
+
+int logq_put_as_is(struct logq *q, enum logq_stream stream, const char *bytes,
+                   size_t len)
+{
+    return put_two(q, stream, NULL, 0, bytes, len);
+}
+
 /* Format one line after `prefix` (may be NULL) and queue it; a line too
  * long for 512 bytes is cut, but still ends in '\n'. */
 static int put_vline(struct logq *q, enum logq_stream stream,
@@ -251,17 +284,6 @@ static int put_vline(struct logq *q, enum logq_stream stream,
     size_t at = 0;
     int n;
 
-    if (q->stamped) {
-        struct timespec t = {0, 0};
-
-        (void)clock_gettime(CLOCK_REALTIME, &t);
-        n = snprintf(line, sizeof line, "@%lld.%09ld %lld.%09ld ",
-                     (long long)t.tv_sec, t.tv_nsec, (long long)t.tv_sec,
-                     t.tv_nsec);
-        if (n < 0)
-            return -1;
-        at = (size_t)n;
-    }
     if (prefix != NULL) {
         n = snprintf(line + at, sizeof line - at, "%s: ", prefix);
         if (n < 0)

@@ -32,10 +32,18 @@ struct logq *logq_open(int out_fd, int err_fd, size_t cap, const char *prog);
 /*
  * logq_put - queue `len` bytes (one or more whole lines) for a stream.
  * Never waits for the descriptor.  Returns 0, or -1 when there was no
- * room and the bytes were dropped (and counted as one line).
+ * room and the bytes were dropped (and counted as one line).  Run by
+ * tcp-watch (TCP_WATCH_STAMPS=1, trace_out.h), the bytes go after a
+ * stamp of when they were queued, so that the watcher can put the line
+ * where it happened.
  */
 int logq_put(struct logq *q, enum logq_stream stream, const char *bytes,
              size_t len);
+
+/* logq_put_as_is - the same, never stamped: for lines that carry their
+ * own stamps (trace lines, trace_log.c). */
+int logq_put_as_is(struct logq *q, enum logq_stream stream, const char *bytes,
+                   size_t len);
 
 /* logq_printf - format one line (at most 512 bytes) and queue it. */
 int logq_printf(struct logq *q, enum logq_stream stream, const char *fmt, ...)

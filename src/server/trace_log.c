@@ -8,7 +8,7 @@
 
 static void put_log(const char *line, size_t len, void *arg)
 {
-    (void)logq_put(arg, LOGQ_ERR, line, len);
+    (void)logq_put_as_is(arg, LOGQ_ERR, line, len);
 }
 
 void trace_to_log(struct logq *q)

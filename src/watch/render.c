@@ -419,7 +419,15 @@ int render_mermaid_end(struct render *r, int fd)
     if (fd_write_all(fd, "sequenceDiagram\n", 16) == -1)
         return -1;
     /* Every participant first, so that a note never names one before
-     * it is declared; then everything in the order it happened. */
+     * it is declared; then everything in the order it happened.  With
+     * no connection at all (UDP, or only the command's lines), the
+     * notes are drawn over a client and a server declared here. */
+    for (i = 0; i < r->n && strncmp(r->stmts[i], "participant ", 12) != 0; i++)
+        ;
+    if (i == r->n &&
+        fd_write_all(fd, "    participant C1 as client\n"
+                         "    participant S1 as server\n", 58) == -1)
+        return -1;
     for (pass = 0; pass < 2; pass++)
     for (i = 0; i < r->n; i++) {
         char *st = r->stmts[i];
