@@ -58,7 +58,9 @@ static int32_t seq_diff(uint32_t a, uint32_t b)
 {
     uint32_t d = a - b;
 
-    return d <= 0x7fffffffu ? (int32_t)d : -(int32_t)(uint32_t)(~d + 1u);
+    /* Behind by 2^32 - d, which is ~d + 1: written -~d - 1, as
+     * negating 2^32 - d itself overflows at d = 2^31 (INT32_MIN). */
+    return d <= 0x7fffffffu ? (int32_t)d : -(int32_t)~d - 1;
 }
 
 void track_rel(const struct track_end *e, char name, uint32_t v, char *out,
