@@ -202,7 +202,10 @@ static void on_send(struct track_end *e, const struct frame *f,
             if (e->state == TS_LISTEN || e->state == TS_UNKNOWN ||
                 e->state == TS_CLOSED || e->state == TS_SYN_SENT)
                 e->state = TS_SYN_RECV;
-        } else if (e->state == TS_CLOSED || e->state == TS_UNKNOWN) {
+        } else if (e->state == TS_CLOSED || e->state == TS_UNKNOWN ||
+                   e->state == TS_LISTEN) {
+            /* From LISTEN too: a listener never sends a SYN alone, an
+             * end that opens at the same time as its peer does. */
             e->state = TS_SYN_SENT;
         }
     } else if (!e->has_isn) {
