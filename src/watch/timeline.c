@@ -158,14 +158,15 @@ int timeline_add(struct timeline *t, const struct timespec *at,
     return 0;
 }
 
-/* Digits, then '.', then nine digits: one time stamp. */
+/* Digits, then '.', then nine digits: one time stamp.  At most 18
+ * digits of seconds: 19 nines would overflow sec, a long long. */
 static size_t stamp(const char *p, size_t len, struct timespec *ts)
 {
     size_t i = 0, d;
     long long sec = 0;
     long nsec = 0;
 
-    while (i < len && p[i] >= '0' && p[i] <= '9' && i < 19)
+    while (i < len && p[i] >= '0' && p[i] <= '9' && i < 18)
         sec = sec * 10 + (p[i++] - '0');
     if (i == 0 || i >= len || p[i] != '.')
         return 0;
