@@ -38,6 +38,7 @@ static void put(struct out *o, const char *fmt, ...)
     if (o->len >= o->size)
         return;
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): set just above */
     r = vsnprintf(o->p + o->len, o->size - o->len, fmt, ap);
     va_end(ap);
     if (r < 0)

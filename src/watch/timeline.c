@@ -103,11 +103,11 @@ void timeline_flush(struct timeline *t, const struct timespec *limit,
         pop_front(t, &e);
         if (spans_segment(t, &e)) {
             size_t head = call_head(e.text, e.len);
-            char *shown = malloc(head + 4);
+            char *shown = malloc(head + 5);
 
             if (shown != NULL) {
                 memcpy(shown, e.text, head);
-                memcpy(shown + head, " ...", 4);
+                memcpy(shown + head, " ...", 5);    /* ended, as e.text */
                 fn(TL_LINE, 0, shown, head + 4, arg);
                 free(shown);
             }
