@@ -224,9 +224,10 @@ coverage:
 	gcovr -r . --filter 'src/' --csv $(B)/cov/coverage.csv $(B)/cov
 	@sh tests/coverage-table.sh $(B)/cov/coverage.csv
 
-# make fuzz: libFuzzer (clang) on the line framer with the exchange, and
-# on each program's command line, FUZZ_SECONDS each, from the seeds in
-# tests/fuzz/corpus.
+# make fuzz: libFuzzer (clang) on the line framer with the exchange, on
+# each program's command line, and on tcp-watch's frames (parsed,
+# tracked, drawn, put in order with the command's lines), FUZZ_SECONDS
+# each, from the seeds in tests/fuzz/corpus.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -234,8 +235,10 @@ FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_LINES_SRCS := tests/fuzz/fuzz_lines.c src/libsock/sock_io.c src/libsock/sock_calls.c \
                    src/libsock/sock_trace.c src/common/session.c src/server/escape.c
 FUZZ_ARGS_SRCS  := tests/fuzz/fuzz_args.c src/common/args.c
+FUZZ_FRAME_SRCS := tests/fuzz/fuzz_frame.c src/watch/frame.c src/watch/track.c \
+                   src/watch/render.c src/watch/timeline.c src/common/fd_io.c
 FUZZ_INC        := -Iinclude -Isrc/libsock -Isrc/common -Isrc/server -Isrc/client
-FUZZ_TARGETS    := lines server_args client_args
+FUZZ_TARGETS    := lines server_args client_args frame
 
 $(B)/fuzz/fuzz_lines: $(FUZZ_LINES_SRCS) | $(B)/fuzz
 	$(FUZZ_CC) -std=c99 -D_POSIX_C_SOURCE=200809L $(FUZZ_INC) $(FUZZ_FLAGS) \
@@ -248,6 +251,10 @@ $(B)/fuzz/fuzz_server_args: $(FUZZ_ARGS_SRCS) src/server/server_args.c | $(B)/fu
 $(B)/fuzz/fuzz_client_args: $(FUZZ_ARGS_SRCS) src/client/client_args.c | $(B)/fuzz
 	$(FUZZ_CC) -std=c99 -D_POSIX_C_SOURCE=200809L $(FUZZ_INC) $(FUZZ_FLAGS) \
 	  -o $@ $(FUZZ_ARGS_SRCS) src/client/client_args.c
+
+$(B)/fuzz/fuzz_frame: $(FUZZ_FRAME_SRCS) | $(B)/fuzz
+	$(FUZZ_CC) -std=c99 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc/common -Isrc/watch \
+	  $(FUZZ_FLAGS) -o $@ $(FUZZ_FRAME_SRCS)
 
 $(B)/fuzz:
 	mkdir -p $@

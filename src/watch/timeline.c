@@ -60,17 +60,22 @@ static void pop_front(struct timeline *t, struct tl_event *e)
     memmove(&t->ev[0], &t->ev[1], t->n * sizeof *t->ev);
 }
 
-/* A call's line is split when a segment happened while it ran. */
+/* A call's line is split when a segment happened while it ran: after
+ * the call began, and such that it leaves before the whole line does
+ * (at the call's end; equal times in arrival order).  Else there would
+ * be nothing between the two halves. */
 static int spans_segment(const struct timeline *t, const struct tl_event *e)
 {
+    struct tl_event whole = *e;
     size_t i;
 
     if (e->kind != TL_LINE || !before(&e->at, &e->ended))
         return 0;
+    whole.at = e->ended;
     for (i = 0; i < t->n; i++) {
         const struct tl_event *s = &t->ev[i];
 
-        if (before(&e->ended, &s->at))
+        if (!earlier(s, &whole))
             break;              /* sorted: nothing later can be inside */
         if (s->kind == TL_SEGMENT && before(&e->at, &s->at))
             return 1;

@@ -2,8 +2,9 @@
  * track.c - both ends' TCP states, moved by the segments between them.
  *
  * A segment moves its sender where sending it requires (a SYN: SYN_SENT;
- * a SYN+ACK: SYN_RECV; a FIN: FIN_WAIT1, or LAST_ACK from CLOSE_WAIT; a
- * RST: CLOSED), and its receiver as receiving it does (RFC 9293 §3.10.7:
+ * a SYN+ACK: SYN_RECV; a FIN: FIN_WAIT1, or LAST_ACK from CLOSE_WAIT,
+ * CLOSING if it does not acknowledge the peer's FIN; a RST: CLOSED), and
+ * its receiver as receiving it does (RFC 9293 §3.10.7:
  * the RST first, then the SYN, the ACK, and the FIN last).  A server's
  * LISTEN -> SYN_RECV shows on the SYN+ACK it sends, not on the SYN it
  * receives: a SYN the kernel drops (a full accept queue) moves nothing,
@@ -58,7 +59,9 @@ static int32_t seq_diff(uint32_t a, uint32_t b)
 {
     uint32_t d = a - b;
 
-    return d <= 0x7fffffffu ? (int32_t)d : -(int32_t)(uint32_t)(~d + 1u);
+    /* Behind by 2^32 - d, which is ~d + 1: written -~d - 1, as
+     * negating 2^32 - d itself overflows at d = 2^31 (INT32_MIN). */
+    return d <= 0x7fffffffu ? (int32_t)d : -(int32_t)~d - 1;
 }
 
 void track_rel(const struct track_end *e, char name, uint32_t v, char *out,
@@ -177,8 +180,8 @@ static int finished(const struct track_conn *c)
 }
 
 /* The sender's part: what sending this segment requires of it. */
-static void on_send(struct track_end *e, const struct frame *f,
-                    int *again, int *new_isn)
+static void on_send(struct track_end *e, const struct track_end *peer,
+                    const struct frame *f, int *again, int *new_isn)
 {
     uint32_t span = (uint32_t)f->len + ((f->flags & FRAME_SYN) != 0) +
                     ((f->flags & FRAME_FIN) != 0);
@@ -200,7 +203,10 @@ static void on_send(struct track_end *e, const struct frame *f,
             if (e->state == TS_LISTEN || e->state == TS_UNKNOWN ||
                 e->state == TS_CLOSED || e->state == TS_SYN_SENT)
                 e->state = TS_SYN_RECV;
-        } else if (e->state == TS_CLOSED || e->state == TS_UNKNOWN) {
+        } else if (e->state == TS_CLOSED || e->state == TS_UNKNOWN ||
+                   e->state == TS_LISTEN) {
+            /* From LISTEN too: a listener never sends a SYN alone, an
+             * end that opens at the same time as its peer does. */
             e->state = TS_SYN_SENT;
         }
     } else if (!e->has_isn) {
@@ -223,8 +229,17 @@ static void on_send(struct track_end *e, const struct frame *f,
         if (e->state == TS_ESTABLISHED || e->state == TS_SYN_RECV ||
             e->state == TS_UNKNOWN)
             e->state = TS_FIN_WAIT1;
-        else if (e->state == TS_CLOSE_WAIT)
-            e->state = TS_LAST_ACK;
+        else if (e->state == TS_CLOSE_WAIT) {
+            /* A FIN that does not acknowledge the peer's was sent
+             * before that one arrived: a simultaneous close (RFC 9293
+             * figure 13), FIN_WAIT1, then CLOSING with the peer's FIN,
+             * already on the wire. */
+            if ((f->flags & FRAME_ACK) && peer->fin_sent &&
+                seq_diff(f->ack, peer->fin_seq) <= 0)
+                e->state = TS_CLOSING;
+            else
+                e->state = TS_LAST_ACK;
+        }
     }
 }
 
@@ -306,7 +321,7 @@ void track_segment(struct tracker *t, const struct frame *f,
     if (!from_client && (f->flags & FRAME_RST) && c->s.state == TS_LISTEN &&
         !c->s.has_isn)
         ev->server_before = c->s.state = TS_CLOSED;
-    on_send(snd, f, &again, &new_isn);
+    on_send(snd, rcv, f, &again, &new_isn);
     on_receive(rcv, f);
     ev->again = again;
     if (new_isn) {
