@@ -272,7 +272,7 @@ int logq_put(struct logq *q, enum logq_stream stream, const char *bytes,
 int logq_put_as_is(struct logq *q, enum logq_stream stream, const char *bytes,
                    size_t len)
 {
-    return put_two(q, stream, NULL, 0, bytes, len);
+    return put_two(q, stream, "", 0, bytes, len);
 }
 
 /* Format one line after `prefix` (may be NULL) and queue it; a line too
