@@ -91,10 +91,11 @@ others=$(pgrep -x loadgen | tr '\n' ' ')
 [ -n "$others" ] && say "warning: loadgen already running (pid $others): the figures will be disturbed"
 say "bench: ${#SERVERS[@]} servers, deadline ${BUDGET} s; loadgen: $LOADGEN"
 
+# tcp-watch first: a fixed ~20 s that the passes below must not squeeze out.
+watch_cases
 for s in "${SERVERS[@]}" "${TRANSPORTS[@]}"; do
     serve_cases "$s" 1
 done
-watch_cases
 pipe_round 1
 # Second pass: the short cases again, up to three runs each, while time allows.
 for s in "${SERVERS[@]}" "${TRANSPORTS[@]}"; do
