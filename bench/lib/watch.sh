@@ -189,6 +189,8 @@ watch_notes() {
   caught up, divided by the true segments; the median of the runs. The
   rate is loadgen's, with tcp-watch watching.
 - "2 busy cores": two `yes > /dev/null` run meanwhile, unpinned, as do
-  the server, loadgen and tcp-watch.
+  the server, loadgen and tcp-watch; "idle": no busy loop added (what
+  else runs on the machine still runs: the load average above says how
+  much).
 EOF
 }
