@@ -50,7 +50,8 @@ watch_inner() {
     ip link set lo up || { echo "watch fail why=no-loopback"; return 1; }
     "$b/tcp-server" --model epoll -q -q -b 127.0.0.1 "$port" >/dev/null 2>"$t/ns-server.err" </dev/null &
     sp=$!
-    for ((i = 0; i < 40; i++)); do grep -q '^listening on' "$t/ns-server.err" && break; sleep 0.05; done
+    # Up to 5 s each to start: a loaded machine once took over 2.
+    for ((i = 0; i < 100; i++)); do grep -q '^listening on' "$t/ns-server.err" && break; sleep 0.05; done
     if [ "$busy" = 1 ]; then
         yes >/dev/null &
         hogs+=($!)
@@ -59,7 +60,7 @@ watch_inner() {
     fi
     "$b/tcp-watch" "$port" >/dev/null 2>"$t/ns-watch.err" </dev/null &
     wp=$!
-    for ((i = 0; i < 40; i++)); do grep -q '^tcp-watch: watching' "$t/ns-watch.err" && break; sleep 0.05; done
+    for ((i = 0; i < 100; i++)); do grep -q '^tcp-watch: watching' "$t/ns-watch.err" && break; sleep 0.05; done
     s0=$(on_cpu "$wp")
     l0=$(snmp InSegs)
     "$b/bench/loadgen" -H 127.0.0.1 -p "$port" -T "$limit" "$@" 2>>"$t/ns-loadgen.err"
@@ -80,6 +81,8 @@ watch_inner() {
     kill -KILL "$wp" 2>/dev/null
     wait "$wp"
     kill -TERM "$sp"
+    for ((i = 0; i < 40; i++)); do kill -0 "$sp" 2>/dev/null || break; sleep 0.05; done
+    kill -KILL "$sp" 2>/dev/null
     wait "$sp"
     # "tcp-watch: N segments and M datagrams shown, C connections; the
     # kernel dropped D frames"
