@@ -3,19 +3,21 @@
 # build/bench/loadgen and build/bench/yardstick are built: every server
 # design of tcp-server, the yardstick, and socat and ncat as echo peers,
 # each measured with loadgen over loopback; the exchange over TCP
-# loopback, AF_LOCAL and UDP side by side; then tcp-client, nc and socat
-# piping a million lines through the yardstick.  The tables go to stdout
+# loopback, AF_LOCAL and UDP side by side; tcp-watch beside the exchange
+# (what it lost, what it cost); then tcp-client, nc and socat piping a
+# million lines through the yardstick.  The tables go to stdout
 # and into docs/performance.md, the plot to docs/bench-clients.svg
 # (bench/README.md says what is measured and how).
 #
 # This file is the driver: the settings, the clock, the passes in order
 # and the end.  The jobs are in bench/lib/: servers.sh starts and stops
 # the programs measured, measure.sh runs loadgen and reads what a server
-# spent, cases.sh is the matrix and runs its cases, table.sh writes the
-# tables, docs/performance.md and the plot.
+# spent, cases.sh is the matrix and runs its cases, watch.sh runs
+# tcp-watch beside the exchange, table.sh writes the tables,
+# docs/performance.md and the plot.
 #
-# Bounded: every run ends by the deadline (BENCH_SECONDS, default 265 s
-# from the start: make bench, the build included, stays within 5
+# Bounded: every run ends by the deadline (BENCH_SECONDS, default 295 s
+# from the start: make bench, the build included, stays within 5 1/2
 # minutes); runs that no longer fit read "skipped: time".
 # Every process it starts is stopped on exit, by the id it was given:
 # servers run in a session of their own, so the process group with the
@@ -36,7 +38,7 @@ CLIENT=$B/tcp-client
 DOC=$TOP/docs/performance.md
 SVG=$TOP/docs/bench-clients.svg
 HOST=127.0.0.1
-BUDGET=${BENCH_SECONDS:-265}
+BUDGET=${BENCH_SECONDS:-295}
 
 for f in "$LOADGEN" "$YARDSTICK" "$SERVER" "$CLIENT"; do
     [ -x "$f" ] || { echo "bench: $f is missing: run 'make bench'" >&2; exit 1; }
@@ -74,6 +76,8 @@ source "$HERE/lib/servers.sh"
 source "$HERE/lib/measure.sh"
 # shellcheck source=lib/cases.sh
 source "$HERE/lib/cases.sh"
+# shellcheck source=lib/watch.sh
+source "$HERE/lib/watch.sh"
 # shellcheck source=lib/table.sh
 source "$HERE/lib/table.sh"
 
@@ -87,6 +91,8 @@ others=$(pgrep -x loadgen | tr '\n' ' ')
 [ -n "$others" ] && say "warning: loadgen already running (pid $others): the figures will be disturbed"
 say "bench: ${#SERVERS[@]} servers, deadline ${BUDGET} s; loadgen: $LOADGEN"
 
+# tcp-watch first: a fixed ~20 s that the passes below must not squeeze out.
+watch_cases
 for s in "${SERVERS[@]}" "${TRANSPORTS[@]}"; do
     serve_cases "$s" 1
 done

@@ -256,6 +256,13 @@ tables() {
         transport_table
         transport_notes
     fi
+    if only watch; then
+        echo
+        echo "tcp-watch beside the exchange (TCP loopback, one client):"
+        echo
+        watch_table
+        watch_notes
+    fi
 }
 
 # write_doc TEXT: TEXT into docs/performance.md between its markers

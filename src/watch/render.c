@@ -47,6 +47,23 @@ static void put(struct out *o, const char *fmt, ...)
     o->len += (size_t)r < o->size - o->len ? (size_t)r : o->size - o->len - 1;
 }
 
+/* n bytes appended as they are, cut as put() cuts: the per-byte path
+ * (payloads, escapes), where a vsnprintf call a character was most of
+ * what a segment cost. */
+static void put_mem(struct out *o, const char *s, size_t n)
+{
+    size_t room;
+
+    if (o->len >= o->size)
+        return;
+    room = o->size - o->len - 1;
+    if (n > room)
+        n = room;
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+    o->p[o->len] = '\0';
+}
+
 void render_init(struct render *r, enum watch_view view, int verbose)
 {
     memset(r, 0, sizeof *r);
@@ -83,26 +100,39 @@ void render_endpoint(int family, const unsigned char *addr, unsigned port,
 static void put_bytes(struct out *o, const unsigned char *p, size_t n,
                       size_t whole)
 {
-    size_t i;
+    static const char hex[] = "0123456789abcdef";
+    char s[1 + 4 * SHOW_BYTES + 4];   /* '"', each byte as \xHH at most,
+                                       * '"' and "..." */
+    size_t i, k = 0;
 
-    put(o, "\"");
+    s[k++] = '"';
     for (i = 0; i < n && i < SHOW_BYTES; i++) {
         unsigned char c = p[i];
 
         switch (c) {
-        case '\n': put(o, "\\n"); break;
-        case '\r': put(o, "\\r"); break;
-        case '\t': put(o, "\\t"); break;
-        case '\\': put(o, "\\\\"); break;
-        case '"':  put(o, "\\\""); break;
+        case '\n': s[k++] = '\\'; s[k++] = 'n'; break;
+        case '\r': s[k++] = '\\'; s[k++] = 'r'; break;
+        case '\t': s[k++] = '\\'; s[k++] = 't'; break;
+        case '\\': s[k++] = '\\'; s[k++] = '\\'; break;
+        case '"':  s[k++] = '\\'; s[k++] = '"'; break;
         default:
-            if (c >= 0x20 && c < 0x7f)
-                put(o, "%c", c);
-            else
-                put(o, "\\x%02x", c);
+            if (c >= 0x20 && c < 0x7f) {
+                s[k++] = (char)c;
+            } else {
+                s[k++] = '\\';
+                s[k++] = 'x';
+                s[k++] = hex[c >> 4];
+                s[k++] = hex[c & 0xf];
+            }
         }
     }
-    put(o, "\"%s", i < whole ? "..." : "");
+    s[k++] = '"';
+    if (i < whole) {
+        s[k++] = '.';
+        s[k++] = '.';
+        s[k++] = '.';
+    }
+    put_mem(o, s, k);
 }
 
 size_t render_label(const struct frame *f, const struct track_event *ev,
@@ -119,7 +149,7 @@ size_t render_label(const struct frame *f, const struct track_event *ev,
         return 0;
     buf[0] = '\0';
     frame_flags_text(f->flags, flags, sizeof flags);
-    put(&o, "%s", flags);
+    put_mem(&o, flags, strlen(flags));
     /* A reset that answers a SYN carries no number of its own (seq 0). */
     if (!((f->flags & FRAME_RST) && f->seq == 0 && !me->has_isn)) {
         track_rel(me, mine, f->seq, n, sizeof n);
@@ -187,11 +217,11 @@ static void put_mermaid_text(struct out *o, const char *s, size_t len)
 
     for (i = 0; i < len; i++) {
         switch (s[i]) {
-        case ';': put(o, "#59;"); break;
-        case '#': put(o, "#35;"); break;
-        case '<': put(o, "#lt;"); break;
-        case '>': put(o, "#gt;"); break;
-        default:  put(o, "%c", s[i]);
+        case ';': put_mem(o, "#59;", 4); break;
+        case '#': put_mem(o, "#35;", 4); break;
+        case '<': put_mem(o, "#lt;", 4); break;
+        case '>': put_mem(o, "#gt;", 4); break;
+        default:  put_mem(o, s + i, 1);
         }
     }
 }
@@ -265,7 +295,7 @@ static void ladder_row(struct out *o, const char *left, const char *label,
     dashes = lab + 8 < ARROW_WIDTH ? ARROW_WIDTH - lab - 8 : 2;
     put(o, "%s %s ", rightward ? "---" : "<--", label);
     for (i = 0; i < dashes; i++)
-        put(o, "-");
+        put_mem(o, "-", 1);
     put(o, "%s", rightward ? ">" : "-");
     if (right[0] != '\0')
         put(o, "  %s", right);
@@ -321,7 +351,8 @@ size_t render_tcp(struct render *r, const struct frame *f,
     }
     render_endpoint(f->family, f->src, f->sport, src, sizeof src);
     render_endpoint(f->family, f->dst, f->dport, dst, sizeof dst);
-    put(&o, "%.6f %s > %s  %s", secs, src, dst, label);
+    put(&o, "%.6f %s > %s  ", secs, src, dst);
+    put_mem(&o, label, strlen(label));
     put_changes(&o, ev);
     if (ev->is_new && ev->conn->joined)
         put(&o, "  (joined mid-connection: j and k are the first numbers seen)");
