@@ -25,9 +25,13 @@
 
 #include "capture.h"
 
-#define BLOCK_SIZE   (1u << 20)  /* 1 MiB a block */
-#define BLOCK_NR     16          /* 16 MiB in all: a burst of ~40,000 */
-#define FRAME_SIZE   2048        /*   small frames fits */
+/* 16 MiB in 256 blocks of 64 KiB.  A block is handed over when full or
+ * after BLOCK_TOV_MS, so at a lockstep exchange's rate a block holds a
+ * few hundred frames: many small blocks ride out a stall of ~1 s (a slow
+ * terminal), few big ones only ~0.15 s (docs/performance.md). */
+#define BLOCK_SIZE   (1u << 16)
+#define BLOCK_NR     256
+#define FRAME_SIZE   2048
 #define BLOCK_TOV_MS 10          /* a block is handed over after 10 ms
                                   * even when not full: lines stay prompt */
 #define SNAP_LEN     512         /* bytes kept a frame: every header, and
