@@ -546,7 +546,7 @@ normalize() {
         -e 's/^(disconnected unix:\(unnamed\)) \((gone|reset|eof)\)$/\1 (*)/' \
         -e '/^ ?at java\.base\//d' -e '/^[a-z]+\([0-9]+.*\) = -1 EAGAIN /d' \
         -e 's/^(shutdown\([0-9]+, SHUT_WR\) = 0 state )[A-Z_0-9]+/\1*/' \
-        -e 's/^((write|read)\([0-9]+, .*\) = [1-9][0-9]* .*) state [A-Z_0-9]+/\1/'
+        -e 's/^((write|read)\([0-9]+, .*\) = [1-9][0-9]*( .*)?) state [A-Z_0-9]+/\1/'
 }
 
 scenes=(${DOCS_SCENES:-exchange naming trace handshake close refcount java local udp})
