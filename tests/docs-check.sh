@@ -135,6 +135,13 @@ wait_lines() {
 # A line in terminal N as the shell would show it.
 say() { printf '%s\n' "$2" >>"$(log "$1")"; }
 
+# A check started where SIGINT is ignored (in the background of a shell
+# without job control) would start programs that ignore Ctrl-C as well:
+# tcp-server keeps an ignored SIGINT ignored, as nohup wants.  Each
+# program gets the default back, where env can give it.
+sigdfl=""
+env --default-signal=INT true 2>/dev/null && sigdfl="env --default-signal=INT "
+
 # Start DISPLAY in terminal N in the background, stdin a pipe that
 # `typ` writes to (fd 10+N, closed in every child).
 launch() {
@@ -147,7 +154,7 @@ launch() {
     eval "exec $((10 + n))<>\"$fifo\""
     (
         exec 11>&- 12>&- 13>&- 14>&- 15>&- 16>&- 17>&- 18>&- 19>&-
-        eval "exec $cmd"
+        eval "exec $sigdfl$cmd"
     ) <"$fifo" >>"$(log "$n")" 2>&1 &
     PID[$n]=$!
     STARTED+=("$!")
