@@ -35,9 +35,53 @@
 # article (ARTICLE=path, or shared/seeds/ in a directory above this
 # tree); without them those blocks are skipped, or fail when CI=true.
 #
+# The wire scenes (transcripts wire-*) run tcp-watch, which reads
+# loopback through a packet socket and so needs CAP_NET_RAW.  The whole
+# check therefore runs in a network namespace of its own when it can:
+# `unshare --user --map-root-user --net` makes the caller root there,
+# with no root outside, and a loopback that no other program on the
+# machine uses (root without user namespaces: `unshare --net`).  The
+# docs show `sudo ./build/tcp-watch`; the check runs it without sudo.
+# Where no namespace can be made, root reads the machine's loopback, and
+# anyone else has the wire scenes skipped with the reason, or failed when
+# CI=true.  The scenes that run `tcp-watch --netns` need unprivileged
+# user namespaces (nested ones, here) and are skipped the same way.
+# Masked there too: tcp-watch's times, the values of j and k (and so the
+# length of the ladder's arrows), the seconds a TIME_WAIT timer has
+# left, and the pid or thread of a forked child's or thread's trace line.
+# Which segments go, and in what order, is not masked: the scenes are
+# built so that it does not vary.  Their steps are 0.3 s apart or more,
+# far beyond the kernel's 40 ms delayed ACK, and in the `--netns` scenes
+# the client sends a line before it leaves: a FIN that arrives on a
+# connection that never carried data is acknowledged at the next clock
+# tick, which may come before the peer's own FIN or not.  There the
+# client closes first, so that the server's FIN, answered at once by the
+# client's kernel, lies inside the server's traced shutdown() call.
+#
+# docs/tutorial.md and docs/tutorial.zh-CN.md show the same transcripts
+# in the same order.
+#
 # SPDX-License-Identifier: MIT
 set -u
 export LC_ALL=C.UTF-8
+
+# A namespace of our own, if one can be made (see above): the same
+# script again, inside it.  Its loopback starts down.
+if [ -z "${DOCS_CHECK_NETNS:-}" ]; then
+    export DOCS_CHECK_NETNS=none
+    if command -v unshare >/dev/null && command -v ip >/dev/null; then
+        for how in "--user --map-root-user --net" "--net"; do
+            # shellcheck disable=SC2086 # $how is two or three words
+            if unshare $how true 2>/dev/null; then
+                DOCS_CHECK_NETNS="unshare $how"
+                exec unshare $how -- bash "$0" "$@"
+            fi
+        done
+    fi
+fi
+if [ "$DOCS_CHECK_NETNS" != none ]; then
+    ip link set lo up || { echo "docs-check: cannot bring up lo in the namespace" >&2; exit 1; }
+fi
 
 update=0 pointers_only=0
 if [ "${1:-}" = "--update" ]; then
@@ -85,6 +129,7 @@ log() { echo "$work/t$1.log"; }
 # directory, 8080 the scene's port (0 for a tcp-server that picks it).
 runnable() {
     local cmd=${1//.\/build\//$B/}
+    cmd=${cmd#sudo }         # root here already, or in the namespace
     if [ "${2:-}" = server ]; then
         cmd=${cmd//8080/0}
     else
@@ -173,10 +218,10 @@ typ() {
     settle
 }
 
-# Wait (at most 5 s) for terminal N's program to end.
+# Wait (at most 5 s, or SECONDS) for terminal N's program to end.
 ended() {
     local i
-    for i in $(seq 1 100); do
+    for i in $(seq 1 $((${2:-5} * 20))); do
         kill -0 "${PID[$1]}" 2>/dev/null || break
         sleep 0.05
     done
@@ -224,6 +269,48 @@ scene_end() {
     PID=()
     P=""
     rm -f "$work"/t*.log "$work"/in*
+}
+
+# ------------------------------------------------------------------ the wire
+
+# Whether tcp-watch can read loopback here (see the top), and whether
+# `tcp-watch --netns` can make a network of its own; if not, why.
+# Asked of tcp-watch itself: it says "watching" once its packet socket
+# is open, and stops at SIGINT.
+wire_why="" netns_why="" wire_told=""
+if [ "$pointers_only" = 0 ]; then
+    if ! timeout -s INT -k 1 1 "$B/tcp-watch" 8080 2>&1 | grep -q "watching TCP"; then
+        wire_why="CAP_NET_RAW: root, or a user namespace (unshare --user --net failed)"
+    fi
+    if ! "$B/tcp-watch" --netns 8080 -- true >/dev/null 2>&1; then
+        netns_why="a user namespace for tcp-watch --netns"
+    fi
+fi
+wire() { [ -z "$wire_why" ]; }
+wire_skip() {
+    [ "${CI:-}" = true ] && die "CI=true and the wire scenes need $1"
+    [ -n "$wire_told" ] || skipped+=("wire-* (they need $1)")
+    wire_told=1
+}
+
+# tcp-watch in terminal N, ready (its packet socket open) when it says so.
+launch_watch() {
+    launch "$1" "$2"
+    wait_for "$1" "tcp-watch: watching TCP"
+}
+
+# Save what terminal N's `tcp-watch --mermaid` drew as NAME: its output
+# from "sequenceDiagram" on, without its own messages on stderr.
+emit_diagram() {
+    emit "$1" "$2"
+    sed -i -n '/^sequenceDiagram$/,${/^tcp-watch: /!p}' "$work/out/$2"
+}
+
+# Run `tcp-watch --netns PORT -- ...` in terminal N: in its own network,
+# so the port is the docs' 8080 itself.
+run_netns() {
+    P=8080
+    run "$1" "$2"
 }
 
 # ------------------------------------------------------------------ scenes
@@ -551,9 +638,15 @@ normalize() {
         -e 's/^([-bcdlps][-rwxsStT]{9}[.+]?) [0-9]+ [^ ]+ [^ ]+ [0-9]+ [A-Z][a-z]{2} [0-9 ]+ [0-9:*]{2,5} /\1 * * * * * /' \
         -e 's/^(u_[a-z]+ [A-Z]+ [0-9]+ [0-9]+ [^ ]+ )[0-9]+ /\1* /' \
         -e 's/^(disconnected unix:\(unnamed\)) \((gone|reset|eof)\)$/\1 (*)/' \
-        -e '/^ ?at java\.base\//d' -e '/^[a-z]+\([0-9]+.*\) = -1 EAGAIN /d' \
-        -e 's/^(shutdown\([0-9]+, SHUT_WR\) = 0 state )[A-Z_0-9]+/\1*/' \
-        -e 's/^((write|read)\([0-9]+, .*\) = [1-9][0-9]*( .*)?) state [A-Z_0-9]+/\1/'
+        -e 's/^\[(pid|thread) [0-9]+\] /[\1 *] /' \
+        -e '/^ ?at java\.base\//d' \
+        -e '/^(\[[a-z]+ \*\] )?[a-z]+\([0-9]+.*\) = -1 EAGAIN /d' \
+        -e 's/^((\[[a-z]+ \*\] )?shutdown\([0-9]+, SHUT_WR\) = 0 state )[A-Z_0-9]+/\1*/' \
+        -e 's/^((\[[a-z]+ \*\] )?(write|read)\([0-9]+, .*\) = [1-9][0-9]*( .*)?) state [A-Z_0-9]+/\1/' \
+        -e 's/^[0-9]+\.[0-9]{6} /T /' \
+        -e 's/\((j|k)=[0-9]+\)/(\1=*)/g' \
+        -e 's/ -{2,}>( |$)/ ->\1/' -e 's/ -{2,}( |$)/ -\1/g' \
+        -e 's/timer:\(timewait,[0-9]+sec,0\)/timer:(timewait,*sec,0)/'
 }
 
 scenes=(${DOCS_SCENES:-exchange naming trace handshake close refcount java local udp})
@@ -645,6 +738,18 @@ for doc in "${DOCS[@]}"; do
         failed=$((failed + 1))
     done < <(grep -oE '\[src/[^]:]+:[0-9]+\]\([^)]*\): `[^`]+`' "$doc")
 done
+
+# The two tutorials tell the same story: the same transcripts, in the
+# same order.
+if [ "$pointers_only" = 0 ] && [ -f "$ROOT/docs/tutorial.zh-CN.md" ]; then
+    list() { sed -n 's/^<!-- transcript: \([a-z0-9-]*\) -->$/\1/p' "$1"; }
+    if ! diff -u <(list "$ROOT/docs/tutorial.md") <(list "$ROOT/docs/tutorial.zh-CN.md") \
+            >"$work/diff"; then
+        echo "docs-check: docs/tutorial.md and docs/tutorial.zh-CN.md do not show the same transcripts in the same order:" >&2
+        sed 's/^/    /' "$work/diff" >&2
+        failed=$((failed + 1))
+    fi
+fi
 
 if [ "$failed" -gt 0 ]; then
     echo "docs-check: $failed problem(s); $checked transcripts match" >&2
