@@ -353,16 +353,42 @@ scene_trace() {
     scene_end
 }
 
-# The handshake without accept: a queue the kernel fills, then SYN_SENT.
+# The exchange of section 3 on the wire: the same segments as a ladder
+# and as a Mermaid diagram, from two tcp-watch at once.
+scene_wire() {
+    wire || { wire_skip "$wire_why"; return 0; }
+    launch 1 "./build/tcp-server 8080" server
+    launch_watch 3 "sudo ./build/tcp-watch --ladder 8080"
+    launch_watch 4 "sudo ./build/tcp-watch --mermaid 8080"
+    launch 2 "./build/tcp-client 127.0.0.1 8080"
+    typ 2 "hello"
+    typ 2 "quit"
+    ended 2
+    ctrl_c 3
+    ctrl_c 4
+    ctrl_c 1
+    emit 3 wire-exchange
+    emit_diagram 4 wire-diagram
+    scene_end
+}
+
+# The handshake without accept: a queue the kernel fills, then SYN_SENT;
+# on the wire, the third client's SYN again and again, and the resets
+# when the listening socket closes.
 scene_handshake() {
     launch 1 "./build/tcp-server -t --no-accept --backlog 1 8080" server
+    if wire; then
+        launch_watch 6 "sudo ./build/tcp-watch 8080"
+    else
+        wire_skip "$wire_why"
+    fi
     launch 2 "./build/tcp-client -t 127.0.0.1 8080"
     launch 3 "./build/tcp-client 127.0.0.1 8080"
-    launch 4 "./build/tcp-client -t --timeout 3 127.0.0.1 8080"
+    launch 4 "./build/tcp-client -t --timeout 10 127.0.0.1 8080"
     run 5 "ss -ltn 'sport = :8080'"
     run 5 "ss -tn state established '( dport = :8080 )'"
     run 5 "ss -tn state syn-sent '( dport = :8080 )'"
-    ended 4
+    ended 4 15
     typ 2 "hello"
     ctrl_c 1
     ended 2
@@ -371,6 +397,19 @@ scene_handshake() {
     emit 2 handshake-first
     emit 4 handshake-third
     emit 5 handshake-ss
+    if wire; then
+        ctrl_c 6
+        emit 6 wire-handshake
+    fi
+    scene_end
+}
+
+# The article's blocking accept(): one client at a time, the next one's
+# handshake done by the kernel while it waits in the queue.
+scene_accept() {
+    [ -z "$netns_why" ] || { wire_skip "$netns_why"; return 0; }
+    run_netns 1 "./build/tcp-watch --netns 8080 -- sh -c 'timeout 4 ./build/tcp-server -t -qq --model iterative & sleep 0.5; (sleep 1; echo hello; sleep 0.5) | ./build/tcp-client >/dev/null & sleep 0.5; (sleep 1.5; echo hello; sleep 0.5) | ./build/tcp-client >/dev/null; wait'"
+    emit 1 wire-iterative
     scene_end
 }
 
@@ -649,7 +688,7 @@ normalize() {
         -e 's/timer:\(timewait,[0-9]+sec,0\)/timer:(timewait,*sec,0)/'
 }
 
-scenes=(${DOCS_SCENES:-exchange naming trace handshake close refcount java local udp})
+scenes=(${DOCS_SCENES:-exchange naming trace wire handshake accept close refcount java local udp})
 [ "$pointers_only" = 0 ] || scenes=()
 for s in "${scenes[@]}"; do
     printf 'docs-check: scene %s\n' "$s"
