@@ -413,14 +413,52 @@ scene_accept() {
     scene_end
 }
 
-# close(): FIN from the side that closes first, TIME_WAIT left with it.
+# close(): four segments when the peer takes its time (bash holds the
+# socket), the half-close in between, TIME_WAIT with the side that sent
+# the first FIN.
 scene_close() {
-    launch 1 "./build/tcp-server -t 8080" server
-    launch 2 "./build/tcp-client 127.0.0.1 8080"
-    typ 2 "quit"
-    ended 2
-    run 3 "ss -tn state time-wait '( sport = :8080 )'"
-    emit 3 close-time-wait
+    launch 1 "./build/tcp-server 8080" server
+    if wire; then
+        launch_watch 3 "sudo ./build/tcp-watch --ladder 8080"
+    else
+        wire_skip "$wire_why"
+    fi
+    launch 2 "bash" shell
+    typ_cmd 2 "exec 3<>/dev/tcp/127.0.0.1/8080"
+    typ_cmd 2 "head -c 9 <&3"
+    typ_cmd 2 "echo quit >&3; sleep 0.3; echo 'one more line' >&3"
+    typ_cmd 2 "ss -tn '( sport = :8080 )'"
+    typ_cmd 2 "ss -tn '( dport = :8080 )'"
+    typ_cmd 2 "exec 3>&-"
+    typ_cmd 2 "ss -tno state time-wait '( sport = :8080 )'"
+    emit 2 close-shell
+    if wire; then
+        ctrl_c 3
+        emit 3 wire-close
+    fi
+    scene_end
+}
+
+# Resets: a close with the welcome unread; a connect where nothing
+# listens.
+scene_reset() {
+    launch 1 "./build/tcp-server 8080" server
+    if wire; then
+        launch_watch 3 "sudo ./build/tcp-watch 8080"
+    else
+        wire_skip "$wire_why"
+    fi
+    launch 2 "bash" shell
+    typ_cmd 2 "exec 3<>/dev/tcp/127.0.0.1/8080"
+    typ_cmd 2 "exec 3>&-"
+    ctrl_c 1
+    typ_cmd 2 "./build/tcp-client 127.0.0.1 8080"
+    emit 1 reset-server
+    emit 2 reset-shell
+    if wire; then
+        ctrl_c 3
+        emit 3 wire-reset
+    fi
     scene_end
 }
 
@@ -445,6 +483,15 @@ scene_refcount() {
     typ_cmd 2 "ss -tn state established '( dport = :8080 )'"
     emit 1 refcount-server
     emit 2 refcount-shell
+    scene_end
+}
+
+# The reference count under --model fork: the parent's close() of the
+# connection sends nothing; the FIN comes from the child ([pid N]).
+scene_fork() {
+    [ -z "$netns_why" ] || { wire_skip "$netns_why"; return 0; }
+    run_netns 1 "./build/tcp-watch --netns 8080 -- sh -c 'timeout 2.5 ./build/tcp-server -t -qq --model fork & sleep 0.5; (sleep 0.5; echo hello; sleep 0.5) | ./build/tcp-client >/dev/null; wait'"
+    emit 1 wire-fork
     scene_end
 }
 
@@ -688,7 +735,7 @@ normalize() {
         -e 's/timer:\(timewait,[0-9]+sec,0\)/timer:(timewait,*sec,0)/'
 }
 
-scenes=(${DOCS_SCENES:-exchange naming trace wire handshake accept close refcount java local udp})
+scenes=(${DOCS_SCENES:-exchange naming trace wire handshake accept close reset refcount fork java local udp})
 [ "$pointers_only" = 0 ] || scenes=()
 for s in "${scenes[@]}"; do
     printf 'docs-check: scene %s\n' "$s"
