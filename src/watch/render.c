@@ -409,11 +409,15 @@ size_t render_line(struct render *r, const char *line, size_t len, char *buf,
         put(&o, "\n");
         return o.len;
     }
-    /* As it came, NUL bytes and all. */
-    if (len > size - 1)
-        len = size - 1;
+    /* As it came, NUL bytes and all; cut to leave room for the '\n'
+     * and a NUL after it, as every rendering has. */
+    if (size < 2)
+        return 0;
+    if (len > size - 2)
+        len = size - 2;
     memcpy(buf, line, len);
     buf[len] = '\n';
+    buf[len + 1] = '\0';
     return len + 1;
 }
 

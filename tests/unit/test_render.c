@@ -505,6 +505,13 @@ static void small_buffers(void **state)
     n = render_label(&fr, &ev, 0, small, 8);
     assert_int_equal(n, 7);
     assert_string_equal(small, "ACK seq");
+    /* A command's line longer than the room: cut, and still a line
+     * ending in '\n' with a NUL after it (fuzz_frame found one that
+     * filled the room to the last byte). */
+    n = render_line(&rd, "0123456789abcdefghij", 20, small, sizeof small);
+    assert_int_equal(n, sizeof small - 1);
+    assert_int_equal(small[n - 1], '\n');
+    assert_int_equal(small[n], '\0');
 }
 
 int main(void)
