@@ -49,38 +49,32 @@ static int write_file(const char *path, const char *text)
     return 0;
 }
 
-/*
- * Under sudo, the namespace is made by the user who asked: tcp-watch
- * needs no privilege on the machine to read a loopback of its own, and
- * the command is never to have root's.  Made by root, the namespace's
- * root would be root on the machine.
- */
-int netns_enter_private(struct sock_err *why)
+int netns_unshare(int with_net, struct sock_err *why)
 {
     char map[64];
-    uid_t uid;
-    gid_t gid;
-    struct ifreq ifr;
-    int fd;
+    uid_t uid = geteuid();
+    gid_t gid = getegid();
 
-    if (privilege_drop_to_sudo_user(why) == -1)
-        return -1;
-    uid = geteuid();
-    gid = getegid();
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNET) == -1)
-        return fail(why, "private network namespace (unshare)");
+    if (unshare(CLONE_NEWUSER | (with_net ? CLONE_NEWNET : 0)) == -1)
+        return fail(why, "private namespace (unshare)");
     /* Root in the namespace is this user outside it, nothing more.
      * setgroups must be denied before an unprivileged gid_map. */
     snprintf(map, sizeof map, "0 %lu 1\n", (unsigned long)uid);
     if (write_file("/proc/self/uid_map", map) == -1)
-        return fail(why, "private network namespace (uid_map)");
+        return fail(why, "private namespace (uid_map)");
     if (write_file("/proc/self/setgroups", "deny\n") == -1 && errno != ENOENT)
-        return fail(why, "private network namespace (setgroups)");
+        return fail(why, "private namespace (setgroups)");
     snprintf(map, sizeof map, "0 %lu 1\n", (unsigned long)gid);
     if (write_file("/proc/self/gid_map", map) == -1)
-        return fail(why, "private network namespace (gid_map)");
-    /* A new namespace's loopback is down: bring it up. */
-    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        return fail(why, "private namespace (gid_map)");
+    return 0;
+}
+
+int netns_lo_up(struct sock_err *why)
+{
+    struct ifreq ifr;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
     if (fd == -1)
         return fail(why, "private network namespace (socket)");
     memset(&ifr, 0, sizeof ifr);
@@ -96,4 +90,19 @@ int netns_enter_private(struct sock_err *why)
     }
     close(fd);
     return 0;
+}
+
+/*
+ * Under sudo, the namespace is made by the user who asked: tcp-watch
+ * needs no privilege on the machine to read a loopback of its own, and
+ * the command is never to have root's.  Made by root, the namespace's
+ * root would be root on the machine.
+ */
+int netns_enter_private(struct sock_err *why)
+{
+    if (privilege_drop_to_sudo_user(why) == -1 ||
+        netns_unshare(1, why) == -1)
+        return -1;
+    /* A new namespace's loopback is down: bring it up. */
+    return netns_lo_up(why);
 }

@@ -22,4 +22,13 @@
  */
 int netns_enter_private(struct sock_err *why);
 
+/* Its two steps, for whoever needs them apart (the tests' own
+ * namespaces, tests/support/own_ns.c):
+ *   netns_unshare  a new user namespace (and network namespace, with
+ *                  with_net) where this user is root, as above
+ *   netns_lo_up    bring the network namespace's loopback up
+ * Each returns 0, or -1 with errno set and the step in `why`. */
+int netns_unshare(int with_net, struct sock_err *why);
+int netns_lo_up(struct sock_err *why);
+
 #endif /* NETNS_H */

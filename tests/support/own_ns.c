@@ -3,22 +3,18 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier): unshare() */
+#define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier) */
 #include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <net/if.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "env.h"
 #include "net.h"
 #include "own_ns.h"
+#include "netns.h"     /* src/watch/netns.h */
 
 static int failed(char *why, size_t size, const char *step)
 {
@@ -30,75 +26,31 @@ static int failed(char *why, size_t size, const char *step)
     return -1;
 }
 
-static int write_text(const char *path, const char *text)
+/* The namespace steps tcp-watch itself takes (src/watch/netns.c). */
+static int enter(int with_net, char *why, size_t size)
 {
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    size_t len = strlen(text);
-    ssize_t n;
-    int err;
+    struct sock_err err;
 
-    if (fd == -1)
-        return -1;
-    n = write(fd, text, len);
-    err = errno;
-    close(fd);
-    if (n != (ssize_t)len) {
-        errno = n == -1 ? err : EIO;
+    if (netns_unshare(with_net, &err) == -1 ||
+        (with_net && netns_lo_up(&err) == -1)) {
+        int e = errno;
+
+        if (why != NULL && size > 0)
+            snprintf(why, size, "%s", err.msg);
+        errno = e;
         return -1;
     }
-    return 0;
-}
-
-/* unshare(flags), then this user as the new user namespace's root. */
-static int enter(int flags, char *why, size_t size)
-{
-    unsigned long uid = (unsigned long)geteuid(), gid = (unsigned long)getegid();
-    char map[64];
-
-    if (unshare(flags) == -1)
-        return failed(why, size, flags & CLONE_NEWNET
-                                     ? "unshare(CLONE_NEWUSER|CLONE_NEWNET)"
-                                     : "unshare(CLONE_NEWUSER)");
-    snprintf(map, sizeof map, "0 %lu 1\n", uid);
-    if (write_text("/proc/self/uid_map", map) == -1)
-        return failed(why, size, "/proc/self/uid_map");
-    /* An unprivileged gid_map needs setgroups denied first. */
-    if (write_text("/proc/self/setgroups", "deny\n") == -1 && errno != ENOENT)
-        return failed(why, size, "/proc/self/setgroups");
-    snprintf(map, sizeof map, "0 %lu 1\n", gid);
-    if (write_text("/proc/self/gid_map", map) == -1)
-        return failed(why, size, "/proc/self/gid_map");
     return 0;
 }
 
 int userns_enter(char *why, size_t size)
 {
-    return enter(CLONE_NEWUSER, why, size);
+    return enter(0, why, size);
 }
 
 int netns_enter(char *why, size_t size)
 {
-    struct ifreq ifr;
-    int fd;
-
-    if (enter(CLONE_NEWUSER | CLONE_NEWNET, why, size) == -1)
-        return -1;
-    /* A new namespace's loopback is down. */
-    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd == -1)
-        return failed(why, size, "socket for lo");
-    memset(&ifr, 0, sizeof ifr);
-    strncpy(ifr.ifr_name, "lo", sizeof ifr.ifr_name - 1);
-    if (ioctl(fd, SIOCGIFFLAGS, &ifr) == -1 ||
-        (ifr.ifr_flags |= IFF_UP, ioctl(fd, SIOCSIFFLAGS, &ifr) == -1)) {
-        int err = errno;
-
-        close(fd);
-        errno = err;
-        return failed(why, size, "bringing lo up (SIOCSIFFLAGS)");
-    }
-    close(fd);
-    return 0;
+    return enter(1, why, size);
 }
 
 int ns_possible(int userns, char *why, size_t size)
