@@ -683,6 +683,12 @@ void sock_trace_set(sock_trace_fn *fn, void *arg);
  *   out   where to write; SOCK_TRACE_LINE_MAX is always enough
  *   size  room in out
  *
+ * End of file reads "the peer sent FIN" on TCP, "the peer closed its
+ * side" on a local stream, but "the connection was reset" once a read or
+ * write on that descriptor has failed with ECONNRESET (the kernel then
+ * reports end of file, though no FIN came): the one thing remembered
+ * between calls, per descriptor, forgotten at its close.
+ *
  * Returns the line's length (no newline is written), or 0 for an event
  * that makes no line of its own ("close-before").  Does no I/O besides
  * asking the kernel for addresses and TCP state.

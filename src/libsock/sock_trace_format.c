@@ -191,6 +191,35 @@ static enum kind kind_of(int fd)
     return K_TCP;
 }
 
+/* The descriptors whose connection a read or write found reset
+ * (ECONNRESET).  After a reset the kernel reports end of file, read() =
+ * 0, yet no FIN came: the line must not say that one did.  A note per
+ * descriptor, cleared when the descriptor is closed or handed out again;
+ * each is touched only by the thread serving that descriptor.  Beyond
+ * RESET_FDS nothing is noted, and the line falls back to the TCP state
+ * alone. */
+#define RESET_FDS 1024
+static unsigned char reset_seen[RESET_FDS];
+
+static void note_reset(int fd, int on)
+{
+    if (fd >= 0 && fd < RESET_FDS)
+        reset_seen[fd] = (unsigned char)on;
+}
+
+/* Whether the connection on fd was reset rather than closed with a FIN:
+ * a reset was seen on it and the kernel has it CLOSE (a FIN alone leaves
+ * CLOSE_WAIT; CLOSE also follows both FINs when this end sent the
+ * first, hence the note). */
+static int was_reset(int fd)
+{
+    struct sock_tcp_info ti;
+
+    if (fd < 0 || fd >= RESET_FDS || !reset_seen[fd])
+        return 0;
+    return sock_tcp_state(fd, &ti) == -1 || strcmp(ti.name, "CLOSE") == 0;
+}
+
 /* " = RESULT" or " = -1 ENAME (reason)". */
 static void add_result(struct line *l, const struct sock_trace_event *ev)
 {
@@ -212,6 +241,15 @@ size_t sock_trace_format(const struct sock_trace_event *ev, char *out,
     /* The wrappers retry these by themselves; the line says so. */
     int retried = failed && (ev->err == EINTR ||
                              (is(ev, "accept") && ev->err == ECONNABORTED));
+
+    /* Remember resets, forget descriptors that are closed or new. */
+    if ((is(ev, "read") || is(ev, "write")) && failed &&
+        ev->err == ECONNRESET)
+        note_reset(ev->fd, 1);
+    else if (is(ev, "close") || is(ev, "close-before"))
+        note_reset(ev->fd, 0);
+    if (!failed && (is(ev, "socket") || is(ev, "accept")))
+        note_reset((int)ev->result, 0);
 
     if (size == 0)
         return 0;
@@ -272,9 +310,16 @@ size_t sock_trace_format(const struct sock_trace_event *ev, char *out,
         } else if (ev->result == 0) {
             switch (kind_of(ev->fd)) {
             case K_DGRAM: add(&l, " an empty datagram"); break;
-            case K_LOCAL: add(&l, " end of file: the peer closed its side");
-                          break;
-            default:      add(&l, " end of file: the peer sent FIN"); break;
+            case K_LOCAL:
+                add(&l, was_reset(ev->fd)
+                            ? " end of file: the connection was reset"
+                            : " end of file: the peer closed its side");
+                break;
+            default:
+                add(&l, was_reset(ev->fd)
+                            ? " end of file: the connection was reset, no FIN came"
+                            : " end of file: the peer sent FIN");
+                break;
             }
         }
         if (!failed)

@@ -423,6 +423,76 @@ static void local_and_udp_words(void **state)
     close(u);
 }
 
+/* After a reset, read() returns -1 ECONNRESET once, then 0 (end of
+ * file) though no FIN came: the line says the connection was reset, on
+ * TCP (state CLOSE) as on a local stream; a FIN is still a FIN; and a
+ * descriptor closed and handed out again starts afresh. */
+static void end_of_file_after_reset(void **state)
+{
+    struct sock_trace_event ev;
+    struct linger lg = {1, 0};
+    struct sockaddr_in peer;
+    socklen_t plen = sizeof peer;
+    int port, lfd = loopback_listener(4, &port), c, s, sv[2];
+    char want[200], buf[8];
+
+    (void)state;
+    c = connect_port("127.0.0.1", port);
+    s = accept(lfd, (struct sockaddr *)&peer, &plen);
+    assert_true(s >= 0);
+    /* A close with SO_LINGER 0 sends RST instead of FIN. */
+    assert_int_equal(setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+    close(s);
+    assert_string_equal(state_becomes(c, "CLOSE"), "CLOSE");
+    errno = 0;
+    assert_int_equal(read(c, buf, sizeof buf), -1);
+    assert_int_equal(errno, ECONNRESET);
+    ev = event("read", c, "8", -1, ECONNRESET);
+    fmt(&ev);
+    assert_int_equal(read(c, buf, sizeof buf), 0);
+    ev = event("read", c, "8", 0, 0);
+    snprintf(want, sizeof want,
+             "read(%d, 8) = 0 end of file: the connection was reset, no FIN came"
+             "  state CLOSE", c);
+    assert_string_equal(fmt(&ev), want);
+    ev = event("close", c, "", 0, 0);
+    fmt(&ev);
+    close(c);
+
+    /* The same number, a new connection closed with a FIN. */
+    c = connect_port("127.0.0.1", port);
+    s = accept(lfd, (struct sockaddr *)&peer, &plen);
+    assert_true(s >= 0);
+    ev = event("socket", -1, "AF_INET, SOCK_STREAM, IPPROTO_TCP", c, 0);
+    fmt(&ev);
+    close(s);
+    assert_int_equal(read(c, buf, sizeof buf), 0);
+    ev = event("read", c, "8", 0, 0);
+    snprintf(want, sizeof want,
+             "read(%d, 8) = 0 end of file: the peer sent FIN  state CLOSE_WAIT", c);
+    assert_string_equal(fmt(&ev), want);
+    close(c);
+    close(lfd);
+
+    /* A local stream closed with bytes unread is reset too. */
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    assert_int_equal(write(sv[0], "x", 1), 1);
+    close(sv[1]);
+    errno = 0;
+    assert_int_equal(read(sv[0], buf, sizeof buf), -1);
+    assert_int_equal(errno, ECONNRESET);
+    ev = event("read", sv[0], "8", -1, ECONNRESET);
+    fmt(&ev);
+    assert_int_equal(read(sv[0], buf, sizeof buf), 0);
+    ev = event("read", sv[0], "8", 0, 0);
+    snprintf(want, sizeof want,
+             "read(%d, 8) = 0 end of file: the connection was reset", sv[0]);
+    assert_string_equal(fmt(&ev), want);
+    ev = event("close", sv[0], "", 0, 0);
+    fmt(&ev);
+    close(sv[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -437,6 +507,7 @@ int main(void)
         cmocka_unit_test(connection_states),
         cmocka_unit_test(no_state_for_other_sockets),
         cmocka_unit_test(local_and_udp_words),
+        cmocka_unit_test(end_of_file_after_reset),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
