@@ -41,10 +41,19 @@ grep -q '^close(3) = 0$' "$tmp/err" || fail "the traced client did not trace its
 client 'one\ntwo' 'welcome!\none\ntwo'
 client 'this line is much longer than 32 bytes\n' 'welcome!\nerror: line too long (max 32 bytes)\n'
 
-# A client still connected when the server is told to stop.
-( sleep 2; echo late ) | $VG "$B/tcp-client" 127.0.0.1 "$port" >"$tmp/out" 2>"$tmp/err" &
+# A client still connected when the server is told to stop: its input
+# is a FIFO this script holds open, and the stop comes once its welcome
+# is shown (valgrind may take seconds to start it on a busy machine).
+mkfifo "$tmp/in" || fail "mkfifo"
+exec 3<>"$tmp/in"
+$VG "$B/tcp-client" 127.0.0.1 "$port" <"$tmp/in" >"$tmp/out" 2>"$tmp/err" &
 cpid=$!
-sleep 1
+i=0
+while [ $i -lt 600 ] && ! grep -q welcome "$tmp/out"; do
+    sleep 0.1
+    i=$((i + 1))
+done
+grep -q welcome "$tmp/out" || fail "the client was not welcomed within 60 s"
 kill -TERM "$spid"
 wait "$spid"
 rc=$?
@@ -52,6 +61,7 @@ spid=""
 [ $rc = 0 ] || fail "server exit $rc (99: memcheck errors)"
 wait "$cpid"
 rc=$?
+exec 3>&-
 [ $rc = 0 ] || fail "client exit $rc at shutdown: $(cat "$tmp/err")"
 printf 'welcome!\nerror: server shutting down\n' | cmp -s - "$tmp/out" ||
     fail "shutdown notice missing: '$(cat "$tmp/out")'"
