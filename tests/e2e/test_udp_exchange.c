@@ -243,6 +243,78 @@ static void busy_over_max_per_ip(void **state)
     close(c);
 }
 
+/* A source heard from once has not shown it receives: it may be a
+ * forged victim.  It gets at most 3x the bytes it sent, IP and UDP
+ * headers counted (28 bytes a datagram): an empty datagram (28) draws
+ * the welcome and the empty echo (37 + 28 = 65), but neither the idle
+ * goodbye (48 more: 113 > 84) nor the shutdown notice (56 more). */
+static void unverified_source_gets_at_most_3x(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-u", "--idle-timeout", "1",
+                            NULL);
+    int a = udp_to(port), b;
+    char err[4096], me[SOCK_ADDR_TEXT_MAX], want[SOCK_ADDR_TEXT_MAX + 40];
+
+    (void)state;
+    dsend(a, "", 0);
+    expect_dstr(a, "welcome!\n");
+    expect_dgram(a, "", 0);
+    local_name(a, me, sizeof me);
+    snprintf(want, sizeof want, "forgot peer %s (idle timeout)\n", me);
+    read_until(srv.err, err, sizeof err, want, T_MS);
+    assert_non_null(strstr(err, want));
+    expect_nothing(a);
+    b = udp_to(port);
+    dsend(b, "", 0);
+    expect_dstr(b, "welcome!\n");
+    expect_dgram(b, "", 0);
+    assert_int_equal(kill(srv.pid, SIGTERM), 0);
+    read_until(srv.err, err, sizeof err, NULL, T_MS);
+    assert_int_equal(proc_wait(&srv, T_MS), 0);
+    expect_nothing(b);
+    if (strstr(err, "tcp-server: 2 replies withheld: a source heard from "
+                    "once gets at most 3x its bytes\n") == NULL)
+        fail_msg("no count of the replies withheld in:\n%s", err);
+    close(a);
+    close(b);
+}
+
+/* Busy notices answer whoever the source claims to be: at most 10 a
+ * second go out, whatever comes in. */
+static void busy_notices_are_rate_limited(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-u", "-q", "--max-per-ip",
+                            "1", NULL);
+    int a = udp_to(port), b = udp_to(port), k, got = 0;
+    long long t0;
+
+    (void)state;
+    dsend(a, "in\n", 3);
+    expect_dstr(a, "welcome!\n");
+    expect_dstr(a, "in\n");
+    t0 = ms_now();
+    for (k = 0; k < 40; k++)
+        dsend(b, "me too\n", 7);
+    for (;;) {
+        struct pollfd p = { b, POLLIN, 0 };
+        char got_buf[64];
+        ssize_t n;
+
+        if (poll(&p, 1, QUIET_MS) != 1)
+            break;
+        n = recv(b, got_buf, sizeof got_buf, 0);
+        assert_int_equal(n, 19);
+        assert_memory_equal(got_buf, "error: server busy\n", 19);
+        got++;
+    }
+    /* A burst of 10, then 10 a second for as long as it took. */
+    assert_true(got >= 1);
+    if (got > 10 + (int)((ms_now() - t0) * 10 / 1000))
+        fail_msg("%d busy notices in %lld ms", got, ms_now() - t0);
+    close(a);
+    close(b);
+}
+
 /* --idle-timeout: a silent peer is told and forgotten, then welcomed
  * anew; a peer that keeps talking is kept. */
 static void idle_peers_are_forgotten(void **state)
@@ -625,6 +697,8 @@ int main(void)
         proc_test(peers_are_kept_apart),
         proc_test(full_table_makes_room),
         proc_test(busy_over_max_per_ip),
+        proc_test(unverified_source_gets_at_most_3x),
+        proc_test(busy_notices_are_rate_limited),
         proc_test(idle_peers_are_forgotten),
         proc_test(datagram_too_long),
         proc_test(sigterm_tells_peers),
