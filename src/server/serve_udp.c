@@ -291,12 +291,13 @@ static void receive(struct udp_server *u)
  * unreachable): gone, or never there. */
 static void read_errors(struct udp_server *u)
 {
-    int k, r;
+    int k;
 
     for (k = 0; k < DATAGRAMS_PER_TURN; k++) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof ss;
         struct udp_peer *p;
+        int r;
 
         memset(&ss, 0, sizeof ss);
         r = udp_errq_next(u->fd, &ss, &len);

@@ -5,7 +5,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#define _DEFAULT_SOURCE 1
+#define _DEFAULT_SOURCE /* NOLINT(bugprone-reserved-identifier) */
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>

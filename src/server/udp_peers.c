@@ -95,8 +95,8 @@ int udp_peers_init(struct udp_peers *t, const unsigned char key[16])
 {
     memset(t, 0, sizeof *t);
     memcpy(t->key, key, 16);
-    t->bucket = calloc(FIRST_BUCKETS, sizeof *t->bucket);
-    t->ipbucket = calloc(FIRST_BUCKETS, sizeof *t->ipbucket);
+    t->bucket = calloc(FIRST_BUCKETS, sizeof(struct udp_peer *));
+    t->ipbucket = calloc(FIRST_BUCKETS, sizeof(struct udp_ip *));
     if (t->bucket == NULL || t->ipbucket == NULL) {
         free(t->bucket);
         free(t->ipbucket);
@@ -109,10 +109,18 @@ int udp_peers_init(struct udp_peers *t, const unsigned char key[16])
 
 void udp_peers_fini(struct udp_peers *t)
 {
+    struct udp_peer *p = t->oldest;
     size_t i;
 
-    while (t->oldest != NULL)
-        udp_peers_remove(t, t->oldest);
+    /* Every peer is on the list once: free them along it. */
+    while (p != NULL) {
+        struct udp_peer *next = p->newer;
+
+        free(p);
+        p = next;
+    }
+    t->oldest = t->newest = NULL;
+    t->n = 0;
     for (i = 0; i < t->nipb; i++)
         while (t->ipbucket[i] != NULL) {
             struct udp_ip *ip = t->ipbucket[i];
@@ -178,7 +186,7 @@ static void grow_peers(struct udp_peers *t)
     size_t nb = t->nb * 2, i;
     struct udp_peer **b;
 
-    if (t->n <= t->nb || nb < t->nb || (b = calloc(nb, sizeof *b)) == NULL)
+    if (t->n <= t->nb || nb < t->nb || (b = calloc(nb, sizeof(struct udp_peer *))) == NULL)
         return;
     for (i = 0; i < t->nb; i++)
         while (t->bucket[i] != NULL) {
@@ -199,7 +207,7 @@ static void grow_ips(struct udp_peers *t)
     size_t nb = t->nipb * 2, i;
     struct udp_ip **b;
 
-    if (t->nip <= t->nipb || nb < t->nipb || (b = calloc(nb, sizeof *b)) == NULL)
+    if (t->nip <= t->nipb || nb < t->nipb || (b = calloc(nb, sizeof(struct udp_ip *))) == NULL)
         return;
     for (i = 0; i < t->nipb; i++)
         while (t->ipbucket[i] != NULL) {
@@ -219,9 +227,10 @@ static struct udp_ip *count_ip(struct udp_peers *t,
                                const struct sockaddr_storage *ss)
 {
     struct udp_ip *ip = find_ip(t, ss);
-    size_t slot;
 
     if (ip == NULL) {
+        size_t slot;
+
         ip = calloc(1, sizeof *ip);
         if (ip == NULL)
             return NULL;
