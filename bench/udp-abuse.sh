@@ -45,6 +45,7 @@ start() {
 
 echo "== $SERVER"
 echo "-- one datagram forged from server A to server B, then from A to itself (defaults)"
+# shellcheck disable=SC2016  # expanded by the namespace's own shell
 unshare -rn bash -c '
     set -u
     ip link set lo up
