@@ -298,7 +298,7 @@ demo: $(PROGRAMS)
 # project's flags, measure every server design over loopback; the table
 # goes into docs/performance.md (bench/README.md).  Neither links
 # libsock: the code under test does not measure itself.
-BENCH_PROGS := $(B)/bench/loadgen $(B)/bench/yardstick
+BENCH_PROGS := $(B)/bench/loadgen $(B)/bench/yardstick $(B)/bench/udp_abuse
 .PHONY: bench
 bench: $(PROGRAMS) $(BENCH_PROGS)
 	bash bench/run.sh $(B)

@@ -96,6 +96,7 @@ watch_cases
 for s in "${SERVERS[@]}" "${TRANSPORTS[@]}"; do
     serve_cases "$s" 1
 done
+lookup_case
 pipe_round 1
 # Second pass: the short cases again, up to three runs each, while time allows.
 for s in "${SERVERS[@]}" "${TRANSPORTS[@]}"; do

@@ -252,6 +252,24 @@ serve_cases() { # serve_cases SERVER PASS
     done
     stop_server "$SPID"
 }
+# The UDP lookup: one peer's lockstep beside 1 peer, then beside 60,000
+# (bench/udp_abuse.c: real datagrams from 240 sockets and 250 loopback
+# addresses), against tcp-server -u with room for them.  LOOKUP holds
+# udp_abuse's line.
+LOOKUP=""
+lookup_case() {
+    local log=$TMP/lookup.log
+    only udp || return
+    [ $HAS_UDP = 1 ] && [ "$(left_s)" -gt 10 ] || return
+    # shellcheck disable=SC2046
+    launch "$log" $(pin_server) "$SERVER" -u -q -q "${UDP_RATE[@]}" \
+        --max-clients 100000 -b "$HOST" 0
+    await_listening "$log" || return
+    LOOKUP=$(timeout 20 "$B/bench/udp_abuse" lookup "$SPORT" 60000 20000) ||
+        LOOKUP="failed: $LOOKUP"
+    stop_server "$SPID"
+    say "udp lookup: $LOOKUP"
+}
 # pipe_round N: the pipe rows through one yardstick, each up to N runs.
 pipe_round() {
     local p

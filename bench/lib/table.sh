@@ -210,9 +210,11 @@ transport_notes() {
 - The same exchange over three transports, one client, in the same
   run. TCP and AF_LOCAL: tcp-server's default design, `--model epoll
   -q -q` with `-b 127.0.0.1 0` or `-U` and a socket file in a
-  `mktemp -d` directory. UDP: `tcp-server -u -q -q -b 127.0.0.1 0`,
-  which has one design of its own (one socket, a poll loop, a
-  `recvfrom` and a `sendto` per datagram).
+  `mktemp -d` directory. UDP: `tcp-server -u -q -q --udp-rate 0 -b
+  127.0.0.1 0`, which has one design of its own (one socket, a poll
+  loop, a `recvfrom` and a `sendto` per datagram); `--udp-rate 0`
+  lifts the default limit of 1000 replies a second to one peer, which
+  one client's exchange here exceeds many times over.
 - Lockstep: 20,000 lines of 64 bytes, each sent when the echo of the
   one before is back; time per round trip is the run's time divided by
   its lines. Under 1× TCP is quicker.
@@ -255,6 +257,10 @@ tables() {
         echo
         transport_table
         transport_notes
+        if [ -n "$LOOKUP" ]; then
+            echo "- A UDP peer's lookup (bench/udp_abuse.c, the server as above"
+            echo "  with \`--max-clients 100000\`), 20,000 lines in lockstep: $LOOKUP."
+        fi
     fi
     if only watch; then
         echo

@@ -26,6 +26,7 @@ struct server_config {
     int wake_fd;        /* readable when *stop was set (a self-pipe), or -1 */
     int wake_keep;      /* wake_fd is shared by threads: never drain it */
     int stop_ms;        /* the goodbye after a signal; 0: the default */
+    long udp_rate;      /* -u: replies a second to one peer; 0: no limit */
 };
 
 /*

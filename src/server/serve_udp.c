@@ -3,7 +3,7 @@
  * SOCK_DGRAM.  There is no listen and no accept, so no connection to hold
  * a session: one socket receives every peer's datagrams, each with its
  * sender's address (recvfrom), and the server keeps a table of the peers
- * it has welcomed.  The protocol is still session.c's:
+ * it has welcomed (udp_peers.h).  The protocol is still session.c's:
  *
  *   a datagram from a peer not in the table  -> "welcome!\n", then its echo
  *   a datagram                               -> the same bytes back
@@ -12,9 +12,19 @@
  *                                               forgotten
  *   silent for --idle-timeout                -> "error: idle timeout",
  *                                               forgotten
- *   the table full (--max-clients)           -> "error: server busy"
+ *   the table full (--max-clients)           -> the peer heard from longest
+ *                                               ago is forgotten, untold
+ *   --max-per-ip peers from its address      -> "error: server busy"
+ *   a reply that drew ICMP port unreachable  -> the peer is forgotten
  *   a signal                                 -> "error: server shutting down"
  *                                               to every peer, then exit
+ *
+ * A UDP source can be forged, so what the server sends is bounded
+ * (udp_limits.h): no reply to port 0, to the classic echo-like services
+ * or to this socket itself; at most --udp-rate replies a second to one
+ * peer, those over it dropped, which ends any loop with another echo
+ * service; to a source heard from only once, at most 3x the bytes it
+ * sent; busy notices at most UDP_BUSY_RATE a second in all.
  *
  * Each datagram is one line.  Nothing is acknowledged: a reply the
  * socket cannot take at once is dropped (and counted), as the network
@@ -34,79 +44,75 @@
 #include "serve.h"
 #include "stop_signal.h"
 #include "session.h"
+#include "udp_errq.h"
+#include "udp_limits.h"
+#include "udp_peers.h"
 
 #define DATAGRAMS_PER_TURN 64   /* then look at the clock and the signal */
 #define UDP_PAYLOAD_MAX 65535   /* no datagram is longer */
 
-struct peer {
-    struct sockaddr_storage addr;
-    socklen_t len;
-    long long last;                 /* when it was last heard from */
-    char text[SOCK_ADDR_TEXT_MAX];  /* its address, for the log */
+/* Replies not sent, by reason; reported once, at exit. */
+struct udp_unsent {
+    unsigned long full;         /* the socket's send buffer was full */
+    unsigned long failed;       /* sendto failed otherwise ... */
+    int failed_errno;           /* ... last with this */
+    unsigned long over_rate;    /* over --udp-rate to one peer */
+    unsigned long over_budget;  /* over 3x an unverified source's bytes */
+    unsigned long busy;         /* busy notices over UDP_BUSY_RATE */
+    unsigned long ignored;      /* datagrams from a port never answered */
 };
 
 struct udp_server {
     const struct server_config *cfg;
     int fd;
-    struct peer *peers;     /* the table: n in use, room for cap */
-    size_t n, cap;
+    struct sockaddr_storage self;   /* this socket's own address */
+    struct udp_peers peers;
     char *buf;              /* one datagram, and one byte to spot a longer one */
     size_t room;
     char *shown;            /* a received line, escaped for the log */
-    unsigned long dropped;  /* replies the socket could not take */
-    long long next_due;     /* no peer falls idle before this; -1: none */
+    struct udp_bucket busy; /* busy notices, all peers together */
+    struct udp_unsent unsent;
+    long long now;          /* this turn's time */
     int forgotten;          /* peers whose session ended (--once) */
 };
 
-/* Same IP and port (and IPv6 scope): the same peer. */
-static int same_peer(const struct sockaddr_storage *a,
-                     const struct sockaddr_storage *b)
+/* Hand one datagram to the socket; a failure is counted, never waited
+ * on. */
+static void put(struct udp_server *u, const struct sockaddr_storage *ss,
+                socklen_t len, const char *data, size_t n)
 {
-    if (a->ss_family != b->ss_family)
-        return 0;
-    if (a->ss_family == AF_INET) {
-        const struct sockaddr_in *x = (const struct sockaddr_in *)a;
-        const struct sockaddr_in *y = (const struct sockaddr_in *)b;
-
-        return x->sin_port == y->sin_port &&
-               x->sin_addr.s_addr == y->sin_addr.s_addr;
+    if (sock_sendto(u->fd, data, n, (const struct sockaddr *)ss, len) != -1)
+        return;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+        u->unsent.full++;
+    } else {
+        u->unsent.failed++;
+        u->unsent.failed_errno = errno;
     }
-    if (a->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a;
-        const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)b;
-
-        return x->sin6_port == y->sin6_port &&
-               x->sin6_scope_id == y->sin6_scope_id &&
-               memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
-    }
-    return 0;
 }
 
-/* The peer's slot, or NULL.  A scan: the table is --max-clients long at
- * most, and a lookup costs less than the system call that brought the
- * datagram. */
-static struct peer *find_peer(struct udp_server *u,
-                              const struct sockaddr_storage *ss)
-{
-    size_t i;
-
-    for (i = 0; i < u->n; i++)
-        if (same_peer(&u->peers[i].addr, ss))
-            return &u->peers[i];
-    return NULL;
-}
-
-/* Send one datagram to p; a reply the socket cannot take is dropped. */
-static void send_to(struct udp_server *u, const struct peer *p,
+/* Send one datagram to p, within its limits: a source heard from once
+ * gets at most 3x its bytes, and every peer at most --udp-rate
+ * replies a second.  What is over either is dropped. */
+static void send_to(struct udp_server *u, struct udp_peer *p,
                     const char *data, size_t len)
 {
-    if (sock_sendto(u->fd, data, len, (const struct sockaddr *)&p->addr,
-                    p->len) == -1)
-        u->dropped++;
+    size_t wire = len + udp_header_bytes(p->addr.ss_family);
+
+    if (p->heard < 2 && !udp_budget_allows(p->in, p->out, wire)) {
+        u->unsent.over_budget++;
+        return;
+    }
+    if (!udp_bucket_take(&p->rate, u->cfg->udp_rate, u->now)) {
+        u->unsent.over_rate++;
+        return;
+    }
+    p->out += wire;
+    put(u, &p->addr, p->len, data, len);
 }
 
 /* Send what session.c answers to ev; 1 when the session ends with it. */
-static int respond(struct udp_server *u, const struct peer *p,
+static int respond(struct udp_server *u, struct udp_peer *p,
                    enum session_event ev, const char *line, size_t len)
 {
     char errline[80];
@@ -120,18 +126,18 @@ static int respond(struct udp_server *u, const struct peer *p,
     return r.end;
 }
 
-/* Drop p from the table (the last slot moves into its place). */
-static void forget(struct udp_server *u, struct peer *p, const char *why)
+/* Drop p from the table. */
+static void forget(struct udp_server *u, struct udp_peer *p, const char *why)
 {
     if (!u->cfg->quiet)
         logq_printf(u->cfg->log, LOGQ_ERR, "forgot peer %s (%s)\n", p->text,
                     why);
-    *p = u->peers[--u->n];
+    udp_peers_remove(&u->peers, p);
     u->forgotten++;
 }
 
 /* Show a received line as "PEER: text", escaped, as every design does. */
-static void show_line(struct udp_server *u, const struct peer *p,
+static void show_line(struct udp_server *u, const struct udp_peer *p,
                       const char *line, size_t len)
 {
     if (u->cfg->quiet >= 2)
@@ -140,72 +146,115 @@ static void show_line(struct udp_server *u, const struct peer *p,
              escape_line(u->shown, p->text, line, len));
 }
 
-/* Room for one more peer in the table: 0, or -1 when it is full
- * (--max-clients) or memory is short. */
-static int make_room(struct udp_server *u)
+/* Is ss this socket itself: its port, and its address (with a wildcard
+ * bind, a loopback address)?  A datagram forged from it would make the
+ * server answer itself for ever. */
+static int is_self(const struct udp_server *u,
+                   const struct sockaddr_storage *ss)
 {
-    size_t cap = u->cap ? u->cap * 2 : 16;
-    struct peer *more;
+    static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                              0xff, 0xff };
 
-    if (u->n >= u->cfg->max_clients)
-        return -1;
-    if (u->n < u->cap)
+    if (ss->ss_family != u->self.ss_family)
         return 0;
-    more = realloc(u->peers, cap * sizeof *more);
-    if (more == NULL)
-        return -1;
-    u->peers = more;
-    u->cap = cap;
-    return 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        const struct sockaddr_in *s = (const struct sockaddr_in *)&u->self;
+
+        return a->sin_port == s->sin_port &&
+               (a->sin_addr.s_addr == s->sin_addr.s_addr ||
+                (s->sin_addr.s_addr == htonl(INADDR_ANY) &&
+                 (ntohl(a->sin_addr.s_addr) >> 24) == 127));
+    } else {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)&u->self;
+        const unsigned char *b = a->sin6_addr.s6_addr;
+
+        return a->sin6_port == s->sin6_port &&
+               (memcmp(&a->sin6_addr, &s->sin6_addr, 16) == 0 ||
+                (memcmp(&s->sin6_addr, &in6addr_any, 16) == 0 &&
+                 (memcmp(b, &in6addr_loopback, 16) == 0 ||
+                  (memcmp(b, mapped, 12) == 0 && b[12] == 127))));
+    }
 }
 
-/* A peer not in the table: welcome it if there is room, else say busy.
- * Returns its slot, or NULL when it was turned away. */
-static struct peer *new_peer(struct udp_server *u,
-                             const struct sockaddr_storage *ss,
-                             socklen_t len, long long now)
+/* Turn ss away: "error: server busy", if the busy notices' own rate
+ * allows it (a notice is 47 bytes for at least 28 received: within 3x). */
+static void say_busy(struct udp_server *u, const struct sockaddr_storage *ss,
+                     socklen_t len)
 {
-    struct peer *p;
+    char text[SOCK_ADDR_TEXT_MAX];
+    struct session_reply r;
+    char errline[80];
 
-    if (make_room(u) == -1) {
-        struct peer busy;
+    if (!u->cfg->quiet &&
+        sock_addr_text((const struct sockaddr *)ss, len, text,
+                       sizeof text) == 0)
+        logq_printf(u->cfg->log, LOGQ_ERR, "turned away %s (server busy)\n",
+                    text);
+    if (!udp_bucket_take(&u->busy, UDP_BUSY_RATE, u->now)) {
+        u->unsent.busy++;
+        return;
+    }
+    session_respond(SESSION_FULL, NULL, 0, u->cfg->max_line, errline,
+                    sizeof errline, &r);
+    put(u, ss, len, r.data, r.len);
+}
 
-        busy.addr = *ss;
-        busy.len = len;
-        if (!u->cfg->quiet &&
-            sock_addr_text((const struct sockaddr *)ss, len, busy.text,
-                           sizeof busy.text) == 0)
-            logq_printf(u->cfg->log, LOGQ_ERR, "turned away %s (server busy)\n",
-                        busy.text);
-        (void)respond(u, &busy, SESSION_FULL, NULL, 0);
+/* A peer not in the table: a slot for it, the oldest peer making room
+ * when the table is full.  NULL when it is turned away (--max-per-ip,
+ * or memory short), told busy. */
+static struct udp_peer *admit(struct udp_server *u,
+                              const struct sockaddr_storage *ss,
+                              socklen_t len)
+{
+    struct udp_peer *p;
+
+    if (u->cfg->max_per_ip > 0 &&
+        udp_peers_from_ip(&u->peers, ss) >= u->cfg->max_per_ip) {
+        say_busy(u, ss, len);
         return NULL;
     }
-    p = &u->peers[u->n++];
-    p->addr = *ss;
-    p->len = len;
-    p->last = now;
-    /* Peers already in the table fall due no later than this one. */
-    if (u->cfg->idle_ms > 0 && u->next_due < 0)
-        u->next_due = now + u->cfg->idle_ms;
+    if (u->peers.n >= u->cfg->max_clients)
+        forget(u, udp_peers_oldest(&u->peers),
+               "table full: heard from longest ago");
+    p = udp_peers_add(&u->peers, ss, len, u->now);
+    if (p == NULL) {
+        say_busy(u, ss, len);
+        return NULL;
+    }
+    udp_bucket_init(&p->rate, u->cfg->udp_rate, u->now);
     if (sock_addr_text((const struct sockaddr *)ss, len, p->text,
                        sizeof p->text) == -1)
         strcpy(p->text, "?");
     if (!u->cfg->quiet)
         logq_printf(u->cfg->log, LOGQ_ERR, "new peer %s\n", p->text);
-    send_to(u, p, SESSION_WELCOME, sizeof SESSION_WELCOME - 1);
     return p;
 }
 
 /* One datagram of n bytes (n > max_line: too long) from ss. */
 static void on_datagram(struct udp_server *u,
                         const struct sockaddr_storage *ss, socklen_t len,
-                        size_t n, long long now)
+                        size_t n)
 {
-    struct peer *p = find_peer(u, ss);
+    struct udp_peer *p;
+    int fresh = 0;
 
-    if (p == NULL && (p = new_peer(u, ss, len, now)) == NULL)
+    if (udp_port_refused(ss) || is_self(u, ss)) {
+        u->unsent.ignored++;
         return;
-    p->last = now;
+    }
+    p = udp_peers_find(&u->peers, ss);
+    if (p == NULL) {
+        if ((p = admit(u, ss, len)) == NULL)
+            return;
+        fresh = 1;
+    }
+    udp_peers_touch(&u->peers, p, u->now);
+    p->heard++;
+    p->in += n + udp_header_bytes(ss->ss_family);
+    if (fresh)
+        send_to(u, p, SESSION_WELCOME, sizeof SESSION_WELCOME - 1);
     if (n > u->cfg->max_line) {
         (void)respond(u, p, SESSION_TOO_LONG, NULL, 0);
         forget(u, p, "line too long");
@@ -217,7 +266,7 @@ static void on_datagram(struct udp_server *u,
 }
 
 /* Read what is queued, DATAGRAMS_PER_TURN at most. */
-static void receive(struct udp_server *u, long long now)
+static void receive(struct udp_server *u)
 {
     int k;
 
@@ -230,69 +279,117 @@ static void receive(struct udp_server *u, long long now)
         if (n == -1) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return;
-            continue;   /* an ICMP error for an earlier reply: not ours */
+            continue;   /* an ICMP error for an earlier reply: see below */
         }
         if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
             continue;
-        on_datagram(u, &ss, len, (size_t)n, now);
+        on_datagram(u, &ss, len, (size_t)n);
     }
 }
 
-/* Forget peers silent for --idle-timeout, telling them so.  Returns the
- * next time one of them may fall due (-1: none).  A peer heard from
- * since only falls due later, so that time is a safe lower bound. */
-static long long expire(struct udp_server *u, long long now)
+/* Forget the peers whose replies found no one listening (ICMP port
+ * unreachable): gone, or never there. */
+static void read_errors(struct udp_server *u)
 {
-    long long next = -1;
-    size_t i = 0;
+    int k;
+
+    for (k = 0; k < DATAGRAMS_PER_TURN; k++) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        struct udp_peer *p;
+        int r;
+
+        memset(&ss, 0, sizeof ss);
+        r = udp_errq_next(u->fd, &ss, &len);
+        if (r == -1)
+            return;
+        if (r == 1 && (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) &&
+            (p = udp_peers_find(&u->peers, &ss)) != NULL)
+            forget(u, p, "port unreachable");
+    }
+}
+
+/* Forget peers silent for --idle-timeout, telling them so: the oldest
+ * first, so only those due are looked at.  Returns when the next one
+ * falls due (-1: none). */
+static long long expire(struct udp_server *u)
+{
+    struct udp_peer *p;
 
     if (u->cfg->idle_ms <= 0)
         return -1;
-    while (i < u->n) {
-        struct peer *p = &u->peers[i];
-        long long due = p->last + u->cfg->idle_ms;
-
-        if (due <= now) {
-            (void)respond(u, p, SESSION_IDLE_OUT, NULL, 0);
-            forget(u, p, "idle timeout");
-            continue;   /* slot i now holds another peer */
-        }
-        if (next < 0 || due < next)
-            next = due;
-        i++;
+    while ((p = udp_peers_oldest(&u->peers)) != NULL &&
+           p->last + u->cfg->idle_ms <= u->now) {
+        (void)respond(u, p, SESSION_IDLE_OUT, NULL, 0);
+        forget(u, p, "idle timeout");
     }
-    return next;
+    return p != NULL ? p->last + u->cfg->idle_ms : -1;
+}
+
+/* What was not sent, and why: one line each, at exit. */
+static void report_unsent(const struct udp_server *u)
+{
+    const struct udp_unsent *s = &u->unsent;
+    struct logq *log = u->cfg->log;
+
+    if (s->full > 0)
+        logq_errorf(log, "%lu replies dropped: the socket's send buffer was "
+                    "full\n", s->full);
+    if (s->failed > 0)
+        logq_errorf(log, "%lu replies not sent: %s\n", s->failed,
+                    strerror(s->failed_errno));
+    if (s->over_rate > 0)
+        logq_errorf(log, "%lu replies dropped: over %ld a second to one peer "
+                    "(--udp-rate)\n", s->over_rate, u->cfg->udp_rate);
+    if (s->over_budget > 0)
+        logq_errorf(log, "%lu replies withheld: a source heard from once gets "
+                    "at most %dx its bytes\n", s->over_budget,
+                    UDP_AMPLIFICATION);
+    if (s->busy > 0)
+        logq_errorf(log, "%lu busy notices withheld: at most %d a second\n",
+                    s->busy, UDP_BUSY_RATE);
+    if (s->ignored > 0)
+        logq_errorf(log, "%lu datagrams not answered: from port 0, an echo, "
+                    "daytime, qotd, chargen or time port, or this socket\n",
+                    s->ignored);
 }
 
 int serve_udp_run(int fd, const struct server_config *cfg,
                   const volatile sig_atomic_t *stop)
 {
     struct udp_server u;
-    int rc = 0;
+    unsigned char key[16];
+    socklen_t selflen = sizeof u.self;
+    int rc = 0, table = -1;
 
     memset(&u, 0, sizeof u);
-    u.next_due = -1;
     u.cfg = cfg;
     u.fd = fd;
+    u.now = sock_clock_ms();
+    udp_bucket_init(&u.busy, UDP_BUSY_RATE, u.now);
     /* One byte more than the longest line, to see that one is longer. */
     u.room = (cfg->max_line < UDP_PAYLOAD_MAX ? cfg->max_line
                                               : UDP_PAYLOAD_MAX) + 1;
     u.buf = malloc(u.room);
     u.shown = malloc(ESCAPE_LINE_MAX(SOCK_ADDR_TEXT_MAX, u.room));
-    if (u.buf == NULL || u.shown == NULL || sock_set_nonblock(fd, 1) == -1) {
+    udp_peers_random_key(key);
+    if (u.buf != NULL && u.shown != NULL)
+        table = udp_peers_init(&u.peers, key);
+    if (table == -1 || sock_set_nonblock(fd, 1) == -1 ||
+        getsockname(fd, (struct sockaddr *)&u.self, &selflen) == -1) {
         logq_errorf(cfg->log, "%s\n", strerror(errno));
         rc = 1;
         goto out;
     }
+    (void)udp_errq_enable(fd);   /* without it, idle peers still expire */
     while (!*stop && !(cfg->once && u.forgotten > 0)) {
         struct pollfd pfd[2];
-        long long now = sock_clock_ms();
+        long long due;
         int timeout;
 
-        /* The table is swept only when a peer may be due, not per turn. */
-        if (u.next_due >= 0 && now >= u.next_due)
-            u.next_due = expire(&u, now);
-        timeout = u.next_due < 0 ? -1 : (int)(u.next_due - now);
+        u.now = sock_clock_ms();
+        due = expire(&u);
+        timeout = due < 0 ? -1 : (int)(due - u.now);
 
         pfd[0].fd = fd;
         pfd[0].events = POLLIN;
@@ -308,21 +405,26 @@ int serve_udp_run(int fd, const struct server_config *cfg,
         }
         if (pfd[1].revents != 0)
             stop_signal_drain(cfg->wake_fd);
+        u.now = sock_clock_ms();
+        if (pfd[0].revents & POLLERR)
+            read_errors(&u);
         if (pfd[0].revents != 0)
-            receive(&u, sock_clock_ms());
+            receive(&u);
     }
-    /* Stopping: every peer still in the table hears it. */
-    while (*stop && u.n > 0) {
-        (void)respond(&u, &u.peers[u.n - 1], SESSION_STOPPING, NULL, 0);
-        forget(&u, &u.peers[u.n - 1], "server shutting down");
+    /* Stopping: every peer still in the table hears it, within its
+     * limits (a source heard from once may not have the budget left). */
+    u.now = sock_clock_ms();
+    while (*stop && u.peers.n > 0) {
+        struct udp_peer *p = udp_peers_oldest(&u.peers);
+
+        (void)respond(&u, p, SESSION_STOPPING, NULL, 0);
+        forget(&u, p, "server shutting down");
     }
-    if (u.dropped > 0)
-        logq_errorf(cfg->log,
-                    "%lu replies dropped: the socket's send buffer was full\n",
-                    u.dropped);
+    report_unsent(&u);
 out:
     sock_close(fd);
-    free(u.peers);
+    if (table == 0)
+        udp_peers_fini(&u.peers);
     free(u.buf);
     free(u.shown);
     return rc;

@@ -23,7 +23,8 @@ const char *server_model_name(int model)
 
 enum { OPT_4 = 1, OPT_6, OPT_BIND, OPT_ONCE, OPT_QUIET, OPT_MAX_LINE,
        OPT_MAX_CLIENTS, OPT_MAX_PER_IP, OPT_IDLE, OPT_BACKLOG, OPT_NO_ACCEPT,
-       OPT_TRACE, OPT_MODEL, OPT_LOCAL, OPT_UDP, OPT_HELP, OPT_VERSION };
+       OPT_TRACE, OPT_MODEL, OPT_LOCAL, OPT_UDP, OPT_UDP_RATE, OPT_HELP,
+       OPT_VERSION };
 
 static const struct args_opt options[] = {
     { NULL, '4', 0, OPT_4 },
@@ -41,18 +42,20 @@ static const struct args_opt options[] = {
     { "model", 0, 1, OPT_MODEL },
     { NULL, 'U', 1, OPT_LOCAL },
     { NULL, 'u', 0, OPT_UDP },
+    { "udp-rate", 0, 1, OPT_UDP_RATE },
     { "help", 'h', 0, OPT_HELP },
     { "version", 'V', 0, OPT_VERSION },
     { NULL, 0, 0, 0 },
 };
 
 /* -U names a path, not an IP and a port; -u has neither listen nor
- * accept, and one design.  Options that then mean nothing are refused
- * rather than ignored. */
+ * accept, and one design; --udp-rate is -u's alone.  Options that then
+ * mean nothing are refused rather than ignored. */
 static enum args_result combined_ok(const struct server_args *a,
                                     const char *ip_only,
                                     const char *stream_only,
-                                    const char *per_ip, char *err,
+                                    const char *per_ip,
+                                    const char *udp_only, char *err,
                                     size_t errsize)
 {
     if (args_one_kind(a->local, a->udp, err, errsize) == -1)
@@ -63,10 +66,14 @@ static enum args_result combined_ok(const struct server_args *a,
                  ip_only != NULL ? ip_only : per_ip);
         return ARGS_USAGE;
     }
-    if (a->udp && (stream_only != NULL || per_ip != NULL)) {
+    if (a->udp && stream_only != NULL) {
         snprintf(err, errsize, "'%s' does not apply with '-u': UDP has no "
-                 "listen, no accept and one design",
-                 stream_only != NULL ? stream_only : per_ip);
+                 "listen, no accept and one design", stream_only);
+        return ARGS_USAGE;
+    }
+    if (!a->udp && udp_only != NULL) {
+        snprintf(err, errsize, "'%s' applies with '-u' only: it limits the "
+                 "replies to each UDP peer", udp_only);
         return ARGS_USAGE;
     }
     return ARGS_RUN;
@@ -82,6 +89,7 @@ enum args_result server_args_parse(int argc, char **argv,
     int id, ports = 0;
     /* Options given, for those that -U or -u makes meaningless. */
     const char *ip_only = NULL, *stream_only = NULL, *per_ip = NULL;
+    const char *udp_only = NULL;
 
     a->family = 0;   /* AF_UNSPEC */
     a->bind = NULL;
@@ -99,6 +107,7 @@ enum args_result server_args_parse(int argc, char **argv,
     a->model = SERVER_DEFAULT_MODEL;
     a->local = NULL;
     a->udp = 0;
+    a->udp_rate = SERVER_DEFAULT_UDP_RATE;
 
     args_init(&it, argc, argv);
     while ((id = args_next(&it, options, &v, err, errsize)) != ARGS_END) {
@@ -205,6 +214,15 @@ enum args_result server_args_parse(int argc, char **argv,
         case OPT_UDP:
             a->udp = 1;
             break;
+        case OPT_UDP_RATE:
+            if (args_number(v, 0, 1000000, &n) == -1) {
+                snprintf(err, errsize,
+                         "option '--udp-rate' wants replies a second from 0 to 1000000, not '%.40s'", v);
+                return ARGS_USAGE;
+            }
+            a->udp_rate = n;
+            udp_only = "--udp-rate";
+            break;
         case OPT_HELP:
             return ARGS_HELP;
         case OPT_VERSION:
@@ -223,5 +241,6 @@ enum args_result server_args_parse(int argc, char **argv,
             break;
         }
     }
-    return combined_ok(a, ip_only, stream_only, per_ip, err, errsize);
+    return combined_ok(a, ip_only, stream_only, per_ip, udp_only, err,
+                       errsize);
 }

@@ -14,6 +14,9 @@
 #define SERVER_DEFAULT_MAX_CLIENTS 1024
 #define SERVER_DEFAULT_IDLE_TIMEOUT 300
 #define SERVER_MAX_MAX_CLIENTS 1000000
+/* -u: replies a second to one peer; a loop between two echo services
+ * runs far faster, and the first reply dropped ends it. */
+#define SERVER_DEFAULT_UDP_RATE 1000
 
 struct server_args {
     int family;          /* AF_UNSPEC (dual stack), AF_INET or AF_INET6 */
@@ -33,6 +36,8 @@ struct server_args {
     int model;           /* --model: enum server_model (serve.h) */
     const char *local;   /* -U PATH: an AF_LOCAL stream socket, or NULL */
     int udp;             /* -u: the exchange over UDP datagrams */
+    long udp_rate;       /* --udp-rate: -u's replies a second to one
+                            peer, 0 = no limit */
 };
 
 /*

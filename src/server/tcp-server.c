@@ -120,6 +120,7 @@ static void usage(FILE *f)
     fputs("usage: tcp-server [-4|-6] [-b ADDR] [--once] [--max-clients N]\n"
           "                  [--max-per-ip N] [--max-line BYTES] [--idle-timeout SEC]\n"
           "                  [--backlog N] [--no-accept] [--model NAME] [-U PATH | -u]\n"
+          "                  [--udp-rate N]\n"
           "                  [-t|--trace] [-q|--quiet] [-h|--help] [-V|--version] [PORT]\n"
           "\n"
           "Answer every client with \"welcome!\", then echo each line it\n"
@@ -151,6 +152,8 @@ static void usage(FILE *f)
           "                    file is replaced, and removed at exit\n"
           "  -u                UDP instead of TCP: no listen, no accept; each\n"
           "                    datagram is a line, peers are kept in a table\n"
+          "  --udp-rate N      with -u: replies a second to one peer, those over it\n"
+          "                    dropped (default 1000; 0: no limit)\n"
           "  -t, --trace       narrate every socket call and TCP state on stderr\n"
           "  -q, --quiet       do not report connects and disconnects; given\n"
           "                    twice, do not log received lines either\n"
@@ -260,6 +263,7 @@ int main(int argc, char **argv)
     cfg.quiet = a.quiet;
     cfg.wake_keep = 0;
     cfg.stop_ms = 0;
+    cfg.udp_rate = a.udp_rate;
     if (a.udp)
         rc = serve_udp_run(lfd, &cfg, &stop_requested);
     else

@@ -58,6 +58,22 @@ static int udp_bound(int *port)
     return fd;
 }
 
+/* A UDP socket bound to ip (any 127.0.0.0/8 address is loopback's),
+ * connected to 127.0.0.1:port. */
+static int udp_from(const char *ip, int port)
+{
+    struct sockaddr_in to;
+    int fd = sock_udp_open(ip, "0", AF_INET, NULL);
+
+    assert_true(fd >= 0);
+    memset(&to, 0, sizeof to);
+    to.sin_family = AF_INET;
+    to.sin_port = htons((uint16_t)port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&to, sizeof to), 0);
+    return fd;
+}
+
 static void dsend(int fd, const void *buf, size_t len)
 {
     assert_int_equal(send(fd, buf, len, 0), (ssize_t)len);
@@ -158,13 +174,44 @@ static void peers_are_kept_apart(void **state)
     close(b);
 }
 
-/* --max-clients bounds the peer table: the next peer is told busy and
- * the first notices nothing; once a slot frees, the next is welcomed. */
-static void busy_when_the_table_is_full(void **state)
+/* --max-clients bounds the peer table: when it is full, the peer heard
+ * from longest ago makes room (and is told nothing: its replies would go
+ * to a source that may be forged); it is welcomed anew when it comes
+ * back. */
+static void full_table_makes_room(void **state)
 {
     int port = server_start(&srv, "/dev/null", "-u", "--max-clients", "1",
                             NULL);
     int a = udp_to(port), b = udp_to(port);
+    char err[2048], me[SOCK_ADDR_TEXT_MAX], want[SOCK_ADDR_TEXT_MAX + 60];
+
+    (void)state;
+    dsend(a, "first\n", 6);
+    expect_dstr(a, "welcome!\n");
+    expect_dstr(a, "first\n");
+    dsend(b, "second\n", 7);
+    expect_dstr(b, "welcome!\n");
+    expect_dstr(b, "second\n");
+    local_name(a, me, sizeof me);
+    snprintf(want, sizeof want,
+             "forgot peer %s (table full: heard from longest ago)\n", me);
+    read_until(srv.err, err, sizeof err, want, T_MS);
+    assert_non_null(strstr(err, want));
+    expect_nothing(a);
+    dsend(a, "back\n", 5);
+    expect_dstr(a, "welcome!\n");
+    expect_dstr(a, "back\n");
+    close(a);
+    close(b);
+}
+
+/* --max-per-ip applies to -u: a second port of one address is told
+ * busy, and the first notices nothing; another address is welcomed. */
+static void busy_over_max_per_ip(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-u", "--max-per-ip", "1",
+                            NULL);
+    int a = udp_to(port), b = udp_to(port), c = udp_from("127.0.0.2", port);
 
     (void)state;
     dsend(a, "first\n", 6);
@@ -183,11 +230,87 @@ static void busy_when_the_table_is_full(void **state)
     }
     dsend(a, "still\n", 6);
     expect_dstr(a, "still\n");
+    dsend(c, "other\n", 6);
+    expect_dstr(c, "welcome!\n");
+    expect_dstr(c, "other\n");
     dsend(a, "quit\n", 5);
     expect_nothing(a);
     dsend(b, "now\n", 4);
     expect_dstr(b, "welcome!\n");
     expect_dstr(b, "now\n");
+    close(a);
+    close(b);
+    close(c);
+}
+
+/* A source heard from once has not shown it receives: it may be a
+ * forged victim.  It gets at most 3x the bytes it sent, IP and UDP
+ * headers counted (28 bytes a datagram): an empty datagram (28) draws
+ * the welcome and the empty echo (37 + 28 = 65), but neither the idle
+ * goodbye (48 more: 113 > 84) nor the shutdown notice (56 more). */
+static void unverified_source_gets_at_most_3x(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-u", "--idle-timeout", "1",
+                            NULL);
+    int a = udp_to(port), b;
+    char err[4096], me[SOCK_ADDR_TEXT_MAX], want[SOCK_ADDR_TEXT_MAX + 40];
+
+    (void)state;
+    dsend(a, "", 0);
+    expect_dstr(a, "welcome!\n");
+    expect_dgram(a, "", 0);
+    local_name(a, me, sizeof me);
+    snprintf(want, sizeof want, "forgot peer %s (idle timeout)\n", me);
+    read_until(srv.err, err, sizeof err, want, T_MS);
+    assert_non_null(strstr(err, want));
+    expect_nothing(a);
+    b = udp_to(port);
+    dsend(b, "", 0);
+    expect_dstr(b, "welcome!\n");
+    expect_dgram(b, "", 0);
+    assert_int_equal(kill(srv.pid, SIGTERM), 0);
+    read_until(srv.err, err, sizeof err, NULL, T_MS);
+    assert_int_equal(proc_wait(&srv, T_MS), 0);
+    expect_nothing(b);
+    if (strstr(err, "tcp-server: 2 replies withheld: a source heard from "
+                    "once gets at most 3x its bytes\n") == NULL)
+        fail_msg("no count of the replies withheld in:\n%s", err);
+    close(a);
+    close(b);
+}
+
+/* Busy notices answer whoever the source claims to be: at most 10 a
+ * second go out, whatever comes in. */
+static void busy_notices_are_rate_limited(void **state)
+{
+    int port = server_start(&srv, "/dev/null", "-u", "-q", "--max-per-ip",
+                            "1", NULL);
+    int a = udp_to(port), b = udp_to(port), k, got = 0;
+    long long t0;
+
+    (void)state;
+    dsend(a, "in\n", 3);
+    expect_dstr(a, "welcome!\n");
+    expect_dstr(a, "in\n");
+    t0 = ms_now();
+    for (k = 0; k < 40; k++)
+        dsend(b, "me too\n", 7);
+    for (;;) {
+        struct pollfd p = { b, POLLIN, 0 };
+        char got_buf[64];
+        ssize_t n;
+
+        if (poll(&p, 1, QUIET_MS) != 1)
+            break;
+        n = recv(b, got_buf, sizeof got_buf, 0);
+        assert_int_equal(n, 19);
+        assert_memory_equal(got_buf, "error: server busy\n", 19);
+        got++;
+    }
+    /* A burst of 10, then 10 a second for as long as it took. */
+    assert_true(got >= 1);
+    if (got > 10 + (int)((ms_now() - t0) * 10 / 1000))
+        fail_msg("%d busy notices in %lld ms", got, ms_now() - t0);
     close(a);
     close(b);
 }
@@ -202,8 +325,12 @@ static void idle_peers_are_forgotten(void **state)
     long long start;
 
     (void)state;
+    /* Two datagrams: a peer shown to receive gets the goodbye (one
+     * heard from once only within its byte budget: test_udp_forged). */
     dsend(a, "hi\n", 3);
     expect_dstr(a, "welcome!\n");
+    expect_dstr(a, "hi\n");
+    dsend(a, "hi\n", 3);
     expect_dstr(a, "hi\n");
     start = ms_now();
     expect_dstr(a, "error: idle timeout\n");
@@ -249,7 +376,8 @@ static void datagram_too_long(void **state)
     close(a);
 }
 
-/* SIGTERM: every peer in the table is told; exit 0 within the limit. */
+/* SIGTERM: every peer in the table that has shown it receives (a
+ * second datagram) is told; exit 0 within the limit. */
 static void sigterm_tells_peers(void **state)
 {
     int port = server_start(&srv, "/dev/null", "-u", NULL);
@@ -261,6 +389,10 @@ static void sigterm_tells_peers(void **state)
     expect_dstr(a, "a\n");
     dsend(b, "b\n", 2);
     expect_dstr(b, "welcome!\n");
+    expect_dstr(b, "b\n");
+    dsend(a, "a\n", 2);
+    expect_dstr(a, "a\n");
+    dsend(b, "b\n", 2);
     expect_dstr(b, "b\n");
     assert_int_equal(kill(srv.pid, SIGTERM), 0);
     expect_dstr(a, "error: server shutting down\n");
@@ -456,8 +588,8 @@ static void trace_shows_datagrams(void **state)
 static void udp_usage_errors(void **state)
 {
     static const char *const bad[] = { "--backlog", "--no-accept", "--model",
-                                       "--max-per-ip", "-U" };
-    static const char *const val[] = { "5", NULL, "poll", "2", "/tmp/x" };
+                                       "-U" };
+    static const char *const val[] = { "5", NULL, "poll", "/tmp/x" };
     size_t i;
 
     (void)state;
@@ -563,7 +695,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         proc_test(exchange_over_udp),
         proc_test(peers_are_kept_apart),
-        proc_test(busy_when_the_table_is_full),
+        proc_test(full_table_makes_room),
+        proc_test(busy_over_max_per_ip),
+        proc_test(unverified_source_gets_at_most_3x),
+        proc_test(busy_notices_are_rate_limited),
         proc_test(idle_peers_are_forgotten),
         proc_test(datagram_too_long),
         proc_test(sigterm_tells_peers),

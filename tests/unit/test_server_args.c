@@ -86,7 +86,7 @@ static void server_families_and_types(void **state)
     };
     static const char *const not_udp[][3] = {
         { "--backlog", "5", "--backlog" }, { "--no-accept", NULL, "--no-accept" },
-        { "--model", "poll", "--model" }, { "--max-per-ip", "2", "--max-per-ip" },
+        { "--model", "poll", "--model" },
     };
     struct server_args a;
     char err[256];
@@ -100,6 +100,27 @@ static void server_families_and_types(void **state)
     assert_null(a.local);
     assert_int_equal(a.udp, 1);
     assert_string_equal(a.port, "9000");
+    assert_int_equal(a.udp_rate, SERVER_DEFAULT_UDP_RATE);
+    {
+        /* -u takes --max-per-ip and --udp-rate (0: no limit); without
+         * -u, --udp-rate is refused, and so is a rate out of range. */
+        char *tuned[] = { "tcp-server", "-u", "--max-per-ip", "2",
+                          "--udp-rate", "0", NULL };
+        char *tcp[] = { "tcp-server", "--udp-rate", "5", NULL };
+        char *big[] = { "tcp-server", "-u", "--udp-rate", "1000001", NULL };
+
+        assert_int_equal(sparse(ARGC(tuned), tuned, &a, err, sizeof err),
+                         ARGS_RUN);
+        assert_int_equal(a.max_per_ip, 2);
+        assert_int_equal(a.udp_rate, 0);
+        assert_int_equal(sparse(ARGC(tcp), tcp, &a, err, sizeof err),
+                         ARGS_USAGE);
+        assert_mentions(err, "--udp-rate");
+        assert_mentions(err, "-u");
+        assert_int_equal(sparse(ARGC(big), big, &a, err, sizeof err),
+                         ARGS_USAGE);
+        assert_mentions(err, "1000001");
+    }
     for (i = 0; i < sizeof not_local / sizeof not_local[0]; i++) {
         char *argv[] = { "tcp-server", "-U", "s.sock", (char *)not_local[i][0],
                          (char *)not_local[i][1], NULL };
