@@ -500,7 +500,7 @@ int sock_local_addr(const char *name, struct sockaddr_un *sun,
  * (created 0600, never through a symbolic link, refused with EEXIST if
  * not a regular file), which a second caller waits for; its probe then
  * finds the first listening.  The lock is given up once listening; the
- * file stays.  Held by another for over a second: EADDRINUSE, "...:
+ * file stays.  Held by another for over 2 s: EADDRINUSE, "...:
  * another server is starting there".  Abstract names take no lock.
  *
  * Returns the listening descriptor, or -1 with errno set and no

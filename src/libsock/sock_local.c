@@ -110,7 +110,7 @@ static int local_socket(void)
  * it starts (a few system calls) or removes its file at exit.  At exit
  * the wait is short: a stop must be quick, and a file left behind is
  * only stale, for the next server to replace. */
-#define LOCK_WAIT_START_MS 1000
+#define LOCK_WAIT_START_MS 2000
 #define LOCK_WAIT_EXIT_MS  100
 
 enum taken { STALE, IN_USE, NOT_SOCKET, UNKNOWN };
