@@ -161,8 +161,9 @@ int sock_listen_local(const char *name, int backlog, struct sock_err *why)
         sock__err_addr(why, "socket", sa, len, errno);
         return -1;
     }
-    /* From the probe to listen, PATH is ours alone among servers: one
-     * that comes meanwhile waits, then finds us listening.  Taken after
+    /* From the first bind (and the probe, and the removal of a stale
+     * file) to listen, PATH is ours alone among servers: one that comes
+     * meanwhile waits, then finds us listening.  Taken after
      * socket(), so that the listener is still the first free descriptor
      * (3 in a program's trace).  An abstract name needs no lock: bind
      * takes it atomically and nothing of it outlives its socket. */
