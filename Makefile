@@ -132,10 +132,18 @@ $(B)/tests/%.o: tests/%.c $(B)/.cmocka-ok $(B)/.flags
 	  -DTEST_SOURCE_DIR='"$(CURDIR)"' -c -o $@ $<
 
 # Every test links the mocks and both archives (only what it uses is
-# pulled in); end-to-end tests run the real programs, so build them too.
+# pulled in); end-to-end tests run the real programs, so build them too,
+# and the shim they preload into a program to hold it inside one step
+# (tests/support/preload/: never linked into a test or a program).
 TEST_LINK = $(SUPPORT_OBJS) $(TAPP) $(TLIB)
-$(B)/tests/%: $(B)/tests/%.o $(TEST_LINK) $(B)/.flags | $(PROGRAMS)
+TEST_SHIMS := $(patsubst tests/%.c,$(B)/tests/%.so,$(wildcard tests/support/preload/*.c))
+$(B)/tests/%: $(B)/tests/%.o $(TEST_LINK) $(B)/.flags | $(PROGRAMS) $(TEST_SHIMS)
 	$(QUIET_LINK)$(CC) $(LDFLAGS) -o $@ $< $(TEST_LINK) $(WRAP_LDFLAGS) $(CMOCKA_LIBS) $(LDLIBS) $(SERVER_LDLIBS)
+
+$(B)/tests/support/preload/%.so: tests/support/preload/%.c $(B)/.flags
+	@mkdir -p $(@D)
+	$(QUIET_LINK)$(CC) $(CPPFLAGS) -std=c99 -Wall -Wextra -fPIC -shared -O1 -g \
+	  -o $@ $< -ldl
 
 # Install cmocka if it is missing (or say how), once per build tree.
 $(B)/.cmocka-ok: tests/ensure-cmocka.sh

@@ -495,6 +495,14 @@ int sock_local_addr(const char *name, struct sockaddr_un *sun,
  * is not a socket is never removed.  The socket is close-on-exec and
  * blocking.
  *
+ * Two servers started at once never both take the path: the probe, the
+ * removal, bind and listen are made holding flock() on "name.lock"
+ * (created 0600, never through a symbolic link, refused with EEXIST if
+ * not a regular file), which a second caller waits for; its probe then
+ * finds the first listening.  The lock is given up once listening; the
+ * file stays.  Held by another for over 2 s: EADDRINUSE, "...:
+ * another server is starting there".  Abstract names take no lock.
+ *
  * Returns the listening descriptor, or -1 with errno set and no
  * descriptor left open.  Removing the file when the server exits is the
  * caller's (see sock_local_unlink()).
@@ -506,10 +514,12 @@ int sock_listen_local(const char *name, int backlog, struct sock_err *why);
  * is still the one it bound: a socket whose device and inode match
  * (`dev`, `ino` as stat() gave them just after bind).  A file that
  * another server has put there since is left alone.  Abstract names
- * have no file: nothing to do.
+ * have no file: nothing to do.  Made holding sock_listen_local()'s lock,
+ * so a server starting meanwhile never has its new file removed.
  *
  * Returns 0 when the file was removed or there was none to remove, -1
- * with errno set otherwise (EEXIST: the path is no longer ours).
+ * with errno set otherwise (EEXIST: the path is no longer ours;
+ * EWOULDBLOCK: another held the lock for 100 ms, the file is left).
  */
 int sock_local_unlink(const char *name, unsigned long long dev,
                       unsigned long long ino);

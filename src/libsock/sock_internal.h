@@ -69,4 +69,18 @@ void sock__err_errno(struct sock_err *why, const char *step, const char *what,
 void sock__err_addr(struct sock_err *why, const char *step,
                     const struct sockaddr *sa, socklen_t salen, int err);
 
+/*
+ * The lock file beside a local socket's path (sock_local_lock.c):
+ * sock__local_lock() opens or creates "PATH.lock" (never through a
+ * symbolic link) and takes its flock(), trying for up to wait_ms while
+ * another server holds it.  Returns the descriptor that holds the lock,
+ * or -1 with errno set: EWOULDBLOCK when the wait ran out (why left for
+ * the caller to word), else why says what failed.  sock__local_unlock()
+ * gives the lock up (closes fd; errno kept).  sock_local.c holds it
+ * while it looks at, removes or creates what is at PATH.
+ */
+int sock__local_lock(const struct sockaddr_un *sun, socklen_t len,
+                     int wait_ms, struct sock_err *why);
+void sock__local_unlock(int fd);
+
 #endif /* SOCK_INTERNAL_H */

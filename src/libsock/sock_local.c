@@ -3,7 +3,8 @@
  * path on this host instead of an IP address and a port.  The server's
  * socket - bind - listen and the client's socket - connect, with what a
  * path adds: a socket file that outlives a dead server, and a name that
- * may be too long for the address.
+ * may be too long for the address, and two servers that must not both
+ * take one path, whatever the timing (the lock file: sock_local_lock.c).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -105,6 +106,13 @@ static int local_socket(void)
 #endif
 }
 
+/* How long a server waits for PATH.lock, which another holds only while
+ * it starts (a few system calls) or removes its file at exit.  At exit
+ * the wait is short: a stop must be quick, and a file left behind is
+ * only stale, for the next server to replace. */
+#define LOCK_WAIT_START_MS 2000
+#define LOCK_WAIT_EXIT_MS  100
+
 enum taken { STALE, IN_USE, NOT_SOCKET, UNKNOWN };
 
 /*
@@ -142,7 +150,7 @@ int sock_listen_local(const char *name, int backlog, struct sock_err *why)
     struct sockaddr_un sun;
     const struct sockaddr *sa = (const struct sockaddr *)&sun;
     socklen_t len;
-    int fd, r;
+    int fd, r, lock = -1;
 
     if (sock_local_addr(name, &sun, &len) == -1) {
         err_bad_name(why, "bind", name, errno);
@@ -152,6 +160,22 @@ int sock_listen_local(const char *name, int backlog, struct sock_err *why)
     if (fd == -1) {
         sock__err_addr(why, "socket", sa, len, errno);
         return -1;
+    }
+    /* From the first bind (and the probe, and the removal of a stale
+     * file) to listen, PATH is ours alone among servers: one that comes
+     * meanwhile waits, then finds us listening.  Taken after
+     * socket(), so that the listener is still the first free descriptor
+     * (3 in a program's trace).  An abstract name needs no lock: bind
+     * takes it atomically and nothing of it outlives its socket. */
+    if (has_file(&sun)) {
+        lock = sock__local_lock(&sun, len, LOCK_WAIT_START_MS, why);
+        if (lock == -1) {
+            if (errno == EWOULDBLOCK) {
+                sock__err_addr(why, "bind", sa, len, EADDRINUSE);
+                err_more(why, ": another server is starting there");
+            }
+            goto fail;
+        }
     }
     r = sock_bind(fd, sa, len);
     if (r == -1 && errno == EADDRINUSE && has_file(&sun)) {
@@ -185,21 +209,24 @@ int sock_listen_local(const char *name, int backlog, struct sock_err *why)
         sock__err_addr(why, "listen", sa, len, errno);
         goto fail;
     }
+    /* Listening now: a server that takes the lock next finds us by its
+     * probe. */
+    sock__local_unlock(lock);
     return fd;
 fail:
     r = errno;
     sock_close(fd);
+    sock__local_unlock(lock);
     errno = r;
     return -1;
 }
 
-int sock_local_unlink(const char *name, unsigned long long dev,
-                      unsigned long long ino)
+/* The file at name is the socket dev, ino: remove it.  Under the lock. */
+static int unlink_if_ours(const char *name, unsigned long long dev,
+                          unsigned long long ino)
 {
     struct stat st;
 
-    if (name == NULL || name[0] == '\0' || name[0] == '@')
-        return 0;
     if (lstat(name, &st) == -1)
         return errno == ENOENT ? 0 : -1;
     if (!S_ISSOCK(st.st_mode) || (unsigned long long)st.st_dev != dev ||
@@ -208,6 +235,29 @@ int sock_local_unlink(const char *name, unsigned long long dev,
         return -1;
     }
     return unlink(name) == -1 && errno != ENOENT ? -1 : 0;
+}
+
+int sock_local_unlink(const char *name, unsigned long long dev,
+                      unsigned long long ino)
+{
+    struct sockaddr_un sun;
+    socklen_t len;
+    int lock, r;
+
+    if (name == NULL || name[0] == '\0' || name[0] == '@')
+        return 0;
+    if (sock_local_addr(name, &sun, &len) == -1)
+        return -1;
+    /* Our listener may be closed already: a server starting now would
+     * find our file stale and replace it.  Under the lock, our check
+     * and our unlink come both before its probe or both after its
+     * bind, never around it, so we never remove its file. */
+    lock = sock__local_lock(&sun, len, LOCK_WAIT_EXIT_MS, NULL);
+    if (lock == -1)
+        return -1;
+    r = unlink_if_ours(name, dev, ino);
+    sock__local_unlock(lock);
+    return r;
 }
 
 /* SO_SNDTIMEO bounds a blocking local connect's wait for queue room. */

@@ -275,7 +275,8 @@ int main(int argc, char **argv)
         sock_local_unlink(a.local, file.dev, file.ino) == -1)
         logq_errorf(cfg.log, "unix:%s not removed: %s\n", a.local,
                     errno == EEXIST ? "another socket is there now"
-                                    : strerror(errno));
+                    : errno == EWOULDBLOCK ? "another server is starting there"
+                                           : strerror(errno));
     /* What is still queued gets a moment to reach a slow reader; after a
      * signal only what is left of the second a stop may take ("exits 0
      * within a second": docs/tcp-server.1, DESCRIPTION; docs/robustness.md,

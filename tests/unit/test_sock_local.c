@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
 #include <cmocka.h>
@@ -205,6 +207,106 @@ static void failures_leave_nothing_open(void **state)
     assert_non_null(strstr(why.msg, "socket unix:"));
 }
 
+/* PATH.lock: held only while a server starts, so a listener leaves no
+ * descriptor behind but its own; the file stays, for the next server. */
+static void lock_is_held_only_while_starting(void **state)
+{
+    char lock[160];
+    struct stat st;
+    int lowest = mock_lowest_free_fd(), l;
+
+    (void)state;
+    l = sock_listen_local(path, 1, NULL);
+    assert_int_equal(l, lowest);
+    assert_int_equal(mock_lowest_free_fd(), l + 1);
+    snprintf(lock, sizeof lock, "%s.lock", path);
+    assert_int_equal(lstat(lock, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 077, 0);   /* only its owner may lock it */
+    sock_close(l);
+}
+
+/* Another holds PATH.lock (a server starting, as far as anyone can
+ * tell): after a bounded wait, EADDRINUSE and nothing at PATH; the
+ * removal at exit gives up sooner, and leaves the file. */
+static void lock_held_by_another(void **state)
+{
+    struct sock_err why;
+    char lock[160], want[SOCK_ERR_MAX];
+    unsigned long long dev, ino;
+    int held, l;
+
+    (void)state;
+    snprintf(lock, sizeof lock, "%s.lock", path);
+    held = open(lock, O_RDONLY | O_CREAT, 0600);
+    assert_true(held >= 0);
+    assert_int_equal(flock(held, LOCK_EX), 0);
+    assert_int_equal(sock_listen_local(path, 1, &why), -1);
+    assert_int_equal(errno, EADDRINUSE);
+    snprintf(want, sizeof want,
+             "bind unix:%s: %s: another server is starting there", path,
+             strerror(EADDRINUSE));
+    assert_string_equal(why.msg, want);
+    assert_int_equal(access(path, F_OK), -1);
+
+    assert_int_equal(flock(held, LOCK_UN), 0);
+    l = sock_listen_local(path, 1, NULL);
+    assert_true(l >= 0);
+    stat_of(path, &dev, &ino);
+    assert_int_equal(flock(held, LOCK_EX), 0);
+    assert_int_equal(sock_local_unlink(path, dev, ino), -1);
+    assert_int_equal(errno, EWOULDBLOCK);
+    assert_int_equal(access(path, F_OK), 0);
+    close(held);    /* the lock goes with it */
+    assert_int_equal(sock_local_unlink(path, dev, ino), 0);
+    assert_int_equal(access(path, F_OK), -1);
+    sock_close(l);
+}
+
+/* What is at PATH.lock is never followed or taken for a lock file: a
+ * symbolic link (its target is not created) or a FIFO (no hang). */
+static void lock_file_that_is_not_one(void **state)
+{
+    struct sock_err why;
+    char lock[160], target[160], want[SOCK_ERR_MAX];
+
+    (void)state;
+    snprintf(lock, sizeof lock, "%s.lock", path);
+    snprintf(target, sizeof target, "%s/elsewhere", dir);
+    assert_int_equal(symlink(target, lock), 0);
+    assert_int_equal(sock_listen_local(path, 1, &why), -1);
+    assert_int_equal(errno, ELOOP);
+    snprintf(want, sizeof want, "lock %s: %s", lock, strerror(ELOOP));
+    assert_string_equal(why.msg, want);
+    assert_int_equal(access(target, F_OK), -1);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(unlink(lock), 0);
+
+    assert_int_equal(mkfifo(lock, 0600), 0);
+    assert_int_equal(sock_listen_local(path, 1, &why), -1);
+    assert_int_equal(errno, EEXIST);
+    snprintf(want, sizeof want, "lock %s: not a regular file, left alone",
+             lock);
+    assert_string_equal(why.msg, want);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(access(lock, F_OK), 0);
+}
+
+/* A directory that is not there: the line bind would have given, since
+ * neither the lock file nor the socket file can be made in it. */
+static void lock_in_a_missing_directory(void **state)
+{
+    struct sock_err why;
+    char p[160], want[SOCK_ERR_MAX];
+
+    (void)state;
+    snprintf(p, sizeof p, "%s/none/s.sock", dir);
+    assert_int_equal(sock_listen_local(p, 1, &why), -1);
+    assert_int_equal(errno, ENOENT);
+    snprintf(want, sizeof want, "bind unix:%s: %s", p, strerror(ENOENT));
+    assert_string_equal(why.msg, want);
+}
+
 /* UDP's opening helpers: a port taken is one line naming it; the
  * connected socket of sock_udp_connect has its peer fixed. */
 static void udp_open_errors(void **state)
@@ -243,6 +345,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(listen_connect_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(connect_waits_for_queue_room, setup, teardown),
         cmocka_unit_test_setup_teardown(error_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(lock_is_held_only_while_starting, setup, teardown),
+        cmocka_unit_test_setup_teardown(lock_held_by_another, setup, teardown),
+        cmocka_unit_test_setup_teardown(lock_file_that_is_not_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(lock_in_a_missing_directory, setup, teardown),
         cmocka_unit_test_setup_teardown(failures_leave_nothing_open, setup, teardown),
         cmocka_unit_test_setup_teardown(udp_open_errors, setup, teardown),
     };
