@@ -8,7 +8,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier): unshare, prlimit */
+#define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier): unshare */
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
@@ -217,7 +217,7 @@ static void sigterm_tells_every_child(void **state)
     const char want[] = "error: server shutting down\n";
     int port, i, open = CLIENTS, told = 0;
     size_t nkids, k, left = 0;
-    long long t0, end;
+    long long t0, end, took;
 
     (void)state;
     want_fds(CLIENTS + 64);
@@ -254,7 +254,8 @@ static void sigterm_tells_every_child(void **state)
             open--;
         }
     }
-    stopped_promptly(&srv, t0);
+    assert_int_equal(proc_wait(&srv, T_MS), 0);
+    took = ms_now() - t0;
     for (i = 0; i < CLIENTS; i++)
         if (p[i].fd >= 0)
             close(p[i].fd);
@@ -265,9 +266,10 @@ static void sigterm_tells_every_child(void **state)
         left += stat_of(kids[k], &pp, &st) == 0 && st == start[k];
     }
     print_message("stop: %d of %d clients told, %zu of %zu children left, "
-                  "%lld ms\n", told, CLIENTS, left, nkids, ms_now() - t0);
+                  "exit after %lld ms\n", told, CLIENTS, left, nkids, took);
     assert_int_equal(told, CLIENTS);
     assert_int_equal(left, 0);
+    promise_of_time("the stop", took, stop_limit_ms());
 }
 
 /*
@@ -351,12 +353,96 @@ static void log_lines_whole_through_a_slow_pipe(void **state)
         close(fds[i]);
 }
 
+/*
+ * For proc_start_with(): the server runs as a user of its own (nobody,
+ * when we are root: root ignores the limit) in a user namespace of its
+ * own, so that the process limit counts its tasks alone, under a limit
+ * of 5 tasks: its own three (the serving thread, the log's writer, the
+ * children's log relay) and two children.
+ */
+static int limited_user(void)
+{
+    struct rlimit rl = { 5, 5 };
+
+    if (geteuid() == 0 && (setgid(65534) == -1 || setuid(65534) == -1))
+        return -1;
+    if (unshare(CLONE_NEWUSER) == -1)
+        return -1;
+    return setrlimit(RLIMIT_NPROC, &rl);
+}
+
+/*
+ * Under a process limit (RLIMIT_NPROC, room for two children), the clients after those it can make processes for
+ * are told "error: server busy" and closed, like any refusal: none gets
+ * a bare EOF, whether fork() fails or the child cannot start.  The
+ * failing fork is logged once a second at most.
+ */
+static void process_limit_says_busy(void **state)
+{
+    enum { CLIENTS = 12 };
+    char *argv[] = { (char *)bin_path("tcp-server"), "--model", "fork", "-q",
+                     "-b", "127.0.0.1", "0", NULL };
+    char err[8192], got[64];
+    const char *colon, *at;
+    int fds[CLIENTS], port, i, welcomed = 0, busy = 0, said = 0;
+    long long t0;
+
+    (void)state;
+    proc_start_with(&srv, argv, 0, limited_user);
+    read_until(srv.err, err, sizeof err, "\n", T_MS);
+    if (strncmp(err, "listening on ", 13) != 0) {
+        const char *ci = getenv("CI");
+
+        if (ci != NULL && strcmp(ci, "true") == 0)
+            fail_msg("no server as a user of its own: '%s'", err);
+        print_message("no user namespace for the server here ('%s'): "
+                      "skipped\n", err);
+        skip();
+    }
+    colon = strrchr(err, ':');
+    assert_non_null(colon);
+    port = atoi(colon + 1);
+
+    t0 = ms_now();
+    for (i = 0; i < CLIENTS; i++) {
+        size_t n;
+
+        fds[i] = connect_port("127.0.0.1", port);
+        n = read_n(fds[i], got, 9, T_MS);   /* "welcome!\n", or the start of busy */
+        if (n == 9 && memcmp(got, "welcome!\n", 9) == 0) {
+            welcomed++;
+            continue;
+        }
+        n += read_n(fds[i], got + n, strlen("error: server busy\n") - n, T_MS);
+        got[n] = '\0';
+        if (strcmp(got, "error: server busy\n") != 0)
+            fail_msg("client %d: '%s' (%zu bytes), not a welcome nor "
+                     "'error: server busy'", i, got, n);
+        expect_fin(fds[i]);
+        busy++;
+    }
+    /* What it said meanwhile: read for half a second more. */
+    read_until(srv.err, err, sizeof err, "(a line it never says)", 500);
+    proc_kill(&srv);
+    for (at = err; (at = strstr(at, "tcp-server: fork: ")) != NULL; at++)
+        said++;
+    print_message("%d welcomed, %d told busy, %d lines about fork in %lld ms\n",
+                  welcomed, busy, said, ms_now() - t0);
+    assert_true(welcomed > 0);
+    assert_true(busy > 0);
+    assert_true(said >= 1);
+    assert_true(said <= 1 + (ms_now() - t0) / 1000);
+    for (i = 0; i < CLIENTS; i++)
+        close(fds[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         proc_test(child_holds_only_its_client),
         proc_test(sigterm_tells_every_child),
         proc_test(log_lines_whole_through_a_slow_pipe),
+        proc_test(process_limit_says_busy),
     };
 
     return cmocka_run_group_tests_name("fork", tests, NULL, NULL);
