@@ -33,7 +33,7 @@
 #include <sys/wait.h>
 
 #define TOLD "error: server shutting down\n"
-#define STEP_MS 10000   /* any one step: start, connects, the stop */
+#define STEP_MS 30000   /* any one step: start, welcomes, the stop */
 
 static long long ms_now(void)
 {
@@ -224,7 +224,9 @@ static void one_run(const char *server, int n)
     read_all(p, got, have, n, strlen("welcome!\n"), ms_now() + STEP_MS);
     for (i = 0; i < n; i++)
         if (p[i].fd < 0 || have[i] != 9 || memcmp(got[i], "welcome!\n", 9) != 0) {
-            fprintf(stderr, "fork_stop: client %d: no welcome; the server said:\n", i);
+            fprintf(stderr, "fork_stop: client %d: no welcome but %zu bytes "
+                    "'%.*s'%s; the server said:\n", i, have[i], (int)have[i],
+                    got[i], p[i].fd < 0 ? " and EOF" : "");
             show_errors(errfd);
             exit(1);
         }

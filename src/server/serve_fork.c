@@ -40,7 +40,6 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #ifdef __linux__
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #endif
 
@@ -67,7 +66,6 @@
 
 struct child {
     pid_t pid;              /* 0: a free slot */
-    unsigned char grouped;  /* in the children's process group */
     unsigned char ip[16];
 };
 
@@ -81,9 +79,6 @@ struct parent {
     size_t slots, n;
     int told;                       /* the children were sent SIGTERM */
     long long reaped_all;           /* the last waitpid(-1) round */
-    pid_t pid;                      /* the parent's */
-    pid_t group;                    /* the children's process group, or 0 */
-    size_t grouped;                 /* children in it, not yet reaped */
     long long fork_said;            /* a failed fork was last reported */
 };
 
@@ -99,11 +94,6 @@ static void child_ended(void *arg)
 
 static void slot_free(struct parent *pa, size_t i)
 {
-    /* An empty group is gone, and its number may name another's soon:
-     * the next child starts a new one. */
-    if (pa->kids[i].grouped && --pa->grouped == 0)
-        pa->group = 0;
-    pa->kids[i].grouped = 0;
     pa->kids[i].pid = 0;
     pa->open[i] = KID_GOODBYE;
     pa->n--;
@@ -148,36 +138,15 @@ static size_t sessions(void *arg, const unsigned char *ip)
     return k;
 }
 
-/*
- * The stop: SIGTERM to every child.  Those in the children's group get it
- * from one call, all at once: signalled one by one, each child woken
- * would take the processor from the parent before the next is told,
- * and with a thousand the last would hear of the stop late.  A child
- * whose group could not be set is told on its own.
- */
+/* The stop: SIGTERM to every child, which tells its client. */
 static void tell_children(struct parent *pa)
 {
     size_t i;
 
-    if (pa->group > 0 && kill(-pa->group, SIGTERM) == -1)
-        for (i = 0; i < pa->slots; i++)
-            pa->kids[i].grouped = 0;    /* told below, one by one */
     for (i = 0; i < pa->slots; i++)
-        if (pa->kids[i].pid != 0 && !pa->kids[i].grouped)
+        if (pa->kids[i].pid != 0)
             kill(pa->kids[i].pid, SIGTERM);
     pa->told = 1;
-}
-
-/*
- * Put a child just forked in the children's process group (the first one
- * starts it), from both sides, as a shell does for a job, so that
- * whichever runs first, the group is set before the parent may signal it.
- * The parent and the clients' sessions stay apart: a group of the
- * parent's own would hold whoever started the server, too.
- */
-static int join_group(pid_t pid, pid_t group)
-{
-    return setpgid(pid, group) == 0 || errno == EACCES ? 0 : -1;
 }
 
 static void tick(void *arg, long long now)
@@ -253,13 +222,6 @@ static void child(struct parent *pa, size_t slot, int fd,
     int keep[3];
     int rc = 1;
 
-    (void)join_group(0, pa->group);
-#if defined(__linux__) && defined(PR_SET_PDEATHSIG)
-    /* Out of the parent's group, a SIGKILL to that group would miss the
-     * children: they stop when the parent dies, however it does. */
-    if (prctl(PR_SET_PDEATHSIG, SIGTERM) == 0 && getppid() != pa->pid)
-        stop_requested = 1;     /* it died before the call */
-#endif
     keep[0] = fd;
     keep[1] = pa->lfd;
     keep[2] = pa->log_tx;
@@ -320,12 +282,6 @@ static int hand_off(void *arg, int fd, const struct sockaddr *sa,
         return -1;
     }
     pa->kids[slot].pid = pid;
-    if (join_group(pid, pa->group) == 0) {
-        if (pa->group == 0)
-            pa->group = pid;
-        pa->kids[slot].grouped = 1;
-        pa->grouped++;
-    }
     conn_peer_ip(sa, pa->kids[slot].ip);
     pa->n++;
     sock_close(fd);         /* the child's now; the connection lives on */
@@ -371,7 +327,6 @@ int serve_fork_run(int lfd, const struct server_config *cfg,
     pa.stop = stop;
     pa.lfd = lfd;
     pa.fork_said = pa.reaped_all = -1000000;
-    pa.pid = getpid();
     pa.slots = SERVER_MAX_CONNS(cfg->max_clients);
     pa.kids = calloc(pa.slots, sizeof *pa.kids);
     shared = mmap(NULL, pa.slots, PROT_READ | PROT_WRITE,

@@ -208,7 +208,7 @@ static void child_holds_only_its_client(void **state)
  */
 static void sigterm_tells_every_child(void **state)
 {
-    enum { CLIENTS = 300 };
+    enum { CLIENTS = 200 };
     static struct pollfd p[CLIENTS];
     static char got[CLIENTS][40];
     static size_t have[CLIENTS];
