@@ -76,6 +76,7 @@ struct parent {
     int log_tx;                     /* the children's end of the log relay */
     struct child *kids;             /* slots: sessions and goodbyes */
     volatile unsigned char *open;   /* shared: KID_* */
+    volatile unsigned char *handed; /* shared: the parent closed its copy */
     size_t slots, n;
     int told;                       /* the children were sent SIGTERM */
     long long reaped_all;           /* the last waitpid(-1) round */
@@ -210,6 +211,24 @@ static void sort3(int *k)
             }
 }
 
+/*
+ * In trace mode, a child waits (100 ms at most) for the parent to close
+ * its copy of the connected socket before the child's first call, so
+ * that the trace shows the reference count in the order of the lesson:
+ * the parent's close(N) = 0, then the child's calls.  Without a trace
+ * nobody waits.
+ */
+static void await_handed(const volatile unsigned char *handed)
+{
+    int k;
+
+    for (k = 0; k < 100 && !*handed; k++) {
+        struct timespec ms = { 0, 1000000 };
+
+        nanosleep(&ms, NULL);
+    }
+}
+
 /* In the child: only its own descriptors, a log that sends to the
  * parent, a wake pipe and a trace of its own, then the client.  A child
  * that cannot start tells its client the server is busy, as any other
@@ -240,8 +259,10 @@ static void child(struct parent *pa, size_t slot, int fd,
                         mine.wake_fd < 0 ? "pipe" : "log", strerror(errno));
         server_close_now(fd, SESSION_FULL);
     } else {
-        if (trace_on())
+        if (trace_on()) {
+            await_handed(&pa->handed[slot]);
             trace_to_log(mine.log);
+        }
         sock_close(pa->lfd);    /* the child does not listen */
         rc = serve_loop_one(fd, sa, len, &mine, &stop_requested, &hooks);
     }
@@ -264,6 +285,7 @@ static int hand_off(void *arg, int fd, const struct sockaddr *sa,
     if (slot == pa->slots)
         return -1;      /* as many goodbyes as sessions under way: busy */
     pa->open[slot] = KID_SESSION;
+    pa->handed[slot] = 0;
     pid = fork();
     if (pid == 0)
         child(pa, slot, fd, sa, len);
@@ -285,6 +307,7 @@ static int hand_off(void *arg, int fd, const struct sockaddr *sa,
     conn_peer_ip(sa, pa->kids[slot].ip);
     pa->n++;
     sock_close(fd);         /* the child's now; the connection lives on */
+    pa->handed[slot] = 1;
     return 0;
 }
 
@@ -329,7 +352,7 @@ int serve_fork_run(int lfd, const struct server_config *cfg,
     pa.fork_said = pa.reaped_all = -1000000;
     pa.slots = SERVER_MAX_CONNS(cfg->max_clients);
     pa.kids = calloc(pa.slots, sizeof *pa.kids);
-    shared = mmap(NULL, pa.slots, PROT_READ | PROT_WRITE,
+    shared = mmap(NULL, 2 * pa.slots, PROT_READ | PROT_WRITE,
                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (pa.kids != NULL && shared != MAP_FAILED)
         relay = log_relay_start(cfg->log, &pa.log_tx);
@@ -337,11 +360,12 @@ int serve_fork_run(int lfd, const struct server_config *cfg,
         logq_errorf(cfg->log, "%s\n", strerror(errno));
         free(pa.kids);
         if (shared != MAP_FAILED)
-            munmap(shared, pa.slots);
+            munmap(shared, 2 * pa.slots);
         sock_close(lfd);
         return 1;
     }
     pa.open = shared;
+    pa.handed = pa.open + pa.slots;
     memset(&hooks, 0, sizeof hooks);
     hooks.hand_off = hand_off;
     hooks.sessions = sessions;
@@ -355,7 +379,7 @@ int serve_fork_run(int lfd, const struct server_config *cfg,
     wait_children(&pa, *stop ? sock_clock_ms() + STOP_MS + 250
                              : (long long)CONN_NEVER);
     log_relay_stop(relay);      /* every child is gone: its lines are in */
-    munmap(shared, pa.slots);
+    munmap(shared, 2 * pa.slots);
     free(pa.kids);
     return rc;
 }
