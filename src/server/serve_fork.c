@@ -255,8 +255,8 @@ static void child(struct parent *pa, size_t slot, int fd,
     mine.wake_fd = stop_signal_pipe();
     if (mine.log == NULL || mine.wake_fd < 0) {
         if (mine.log != NULL)
-            logq_errorf(mine.log, "%s: %s: turning a client away\n",
-                        mine.wake_fd < 0 ? "pipe" : "log", strerror(errno));
+            logq_errorf(mine.log, "pipe: %s: turning a client away\n",
+                        strerror(errno));
         server_close_now(fd, SESSION_FULL);
     } else {
         if (trace_on()) {
