@@ -82,8 +82,11 @@ struct log_relay *log_relay_start(struct logq *q, int *tx)
 void log_relay_stop(struct log_relay *r)
 {
     close(r->tx);
-    /* Every child is reaped, so no other sending end is left: the
-     * thread reads what is queued, then recv gives 0. */
+    /* Every child is reaped, so no other sending end is left and recv
+     * gives 0 once the thread has read what is queued.  Shutting the
+     * receiving side down says so too, whatever holds a sending end:
+     * the messages already queued are still read first. */
+    (void)shutdown(r->rx, SHUT_RD);
     pthread_join(r->thread, NULL);
     close(r->rx);
     free(r);
