@@ -307,9 +307,13 @@ demo: $(PROGRAMS)
 # goes into docs/performance.md (bench/README.md).  Neither links
 # libsock: the code under test does not measure itself.
 BENCH_PROGS := $(B)/bench/loadgen $(B)/bench/yardstick $(B)/bench/udp_abuse
-.PHONY: bench
+.PHONY: bench bench-fork-stop
 bench: $(PROGRAMS) $(BENCH_PROGS)
 	bash bench/run.sh $(B)
+
+# How long --model fork takes to stop with 1000 children (docs/robustness.md).
+bench-fork-stop: $(PROGRAMS) $(B)/bench/fork_stop
+	$(B)/bench/fork_stop $(B)/tcp-server 1000 5
 
 # loadgen is its folder's files: a file added to bench/loadgen/ is
 # built and linked.

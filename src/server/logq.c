@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "fd_io.h"
 #include "trace_out.h"
@@ -50,6 +52,8 @@ struct logq {
                                    frees the queue when it is done */
     int stamped;                /* TRACE_STAMPS_ENV: lines say when they
                                    were said, for tcp-watch's timeline */
+    int relay;                  /* -1, or the socket every put is sent
+                                   on as one message (logq_open_relay) */
 };
 
 static void report_drops(struct logq *q);
@@ -193,6 +197,7 @@ struct logq *logq_open(int out_fd, int err_fd, size_t cap, const char *prog)
         return NULL;
     }
     q->cap = cap;
+    q->relay = -1;
     q->fd[LOGQ_OUT] = out_fd;
     q->fd[LOGQ_ERR] = err_fd;
     q->prog = prog;
@@ -223,6 +228,107 @@ struct logq *logq_open(int out_fd, int err_fd, size_t cap, const char *prog)
     return q;
 }
 
+struct logq *logq_open_relay(int sock, const char *prog)
+{
+    struct logq *q = calloc(1, sizeof *q);
+
+    if (q == NULL)
+        return NULL;
+    q->relay = sock;
+    q->prog = prog;
+    q->stamped = stamps_wanted();
+    q->finished = 1;            /* no writer: nothing to wait for */
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->more, NULL);
+    pthread_cond_init(&q->idle, NULL);
+    return q;
+}
+
+/* How many of the first len bytes of escaped text fit in room without
+ * cutting an escape ("\x41", "\n") or a UTF-8 sequence in two. */
+static size_t whole_units(const char *s, size_t len, size_t room)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        unsigned char c = (unsigned char)s[i];
+        size_t u = c != '\\' ? (c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1)
+                  : (i + 1 < len && s[i + 1] == 'x' ? 4 : 2);
+
+        if (i + u > room)
+            break;
+        i += u;
+    }
+    return i;
+}
+
+/*
+ * With the lock held: send one message on the relay, without waiting: a
+ * byte for the stream, the stamp, the bytes.  Bytes longer than a message
+ * holds (one received line's log line, with --max-line above 16 KiB) are
+ * cut at the end of a whole escape and end in " [cut]\n", so the line
+ * stays one line.  -1 when the socket has no room (the parent's relay
+ * is behind) or is gone.
+ */
+static int relay_send(struct logq *q, enum logq_stream stream,
+                      const char *stamp, size_t stamp_len, const char *bytes,
+                      size_t len)
+{
+    static const char cut[] = " [cut]\n";
+    char head = (char)stream;
+    struct iovec iov[4];
+    struct msghdr m;
+    size_t room = LOGQ_RELAY_MAX - 1 - stamp_len;
+
+    iov[0].iov_base = &head;
+    iov[0].iov_len = 1;
+    iov[1].iov_base = (void *)stamp;
+    iov[1].iov_len = stamp_len;
+    iov[2].iov_base = (void *)bytes;
+    iov[2].iov_len = len;
+    iov[3].iov_base = (void *)cut;
+    iov[3].iov_len = 0;
+    if (len > room) {
+        iov[2].iov_len = whole_units(bytes, len, room - (sizeof cut - 1));
+        iov[3].iov_len = sizeof cut - 1;
+    }
+    memset(&m, 0, sizeof m);
+    m.msg_iov = iov;
+    m.msg_iovlen = 4;
+    return sendmsg(q->relay, &m, MSG_DONTWAIT | MSG_NOSIGNAL) == -1 ? -1 : 0;
+}
+
+/* With the lock held: say how many lines the relay dropped, if it did
+ * and there is room now.  0 when nothing is left to say. */
+static int relay_notice(struct logq *q)
+{
+    char note[128];
+    int n;
+
+    if (q->unreported == 0)
+        return 0;
+    n = snprintf(note, sizeof note, "%s: %lu log lines dropped\n", q->prog,
+                 q->unreported);
+    if (n > 0 && (size_t)n < sizeof note &&
+        relay_send(q, LOGQ_ERR, "", 0, note, (size_t)n) == 0)
+        q->unreported = 0;
+    return q->unreported == 0 ? 0 : -1;
+}
+
+/* With the lock held: the notice of earlier drops first, then the bytes;
+ * both or the bytes are dropped (counted) while the socket has no room. */
+static int relay_put(struct logq *q, enum logq_stream stream,
+                     const char *stamp, size_t stamp_len, const char *bytes,
+                     size_t len)
+{
+    if (relay_notice(q) == 0 &&
+        relay_send(q, stream, stamp, stamp_len, bytes, len) == 0)
+        return 0;
+    q->dropped++;
+    q->unreported++;
+    return -1;
+}
+
 /* Queue the stamp (stamp_len bytes, may be 0) and the bytes as one. */
 static int put_two(struct logq *q, enum logq_stream stream, const char *stamp,
                    size_t stamp_len, const char *bytes, size_t len)
@@ -230,6 +336,11 @@ static int put_two(struct logq *q, enum logq_stream stream, const char *stamp,
     int r = 0;
 
     pthread_mutex_lock(&q->mu);
+    if (q->relay >= 0) {
+        r = relay_put(q, stream, stamp, stamp_len, bytes, len);
+        pthread_mutex_unlock(&q->mu);
+        return r;
+    }
     report_drops(q);
     if (!q->shedding && fits(q, stream, stamp_len + len)) {
         if (stamp_len > 0)
@@ -355,6 +466,13 @@ unsigned long logq_close(struct logq *q, int timeout_ms)
         until.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&q->mu);
+    if (q->relay >= 0) {
+        (void)relay_notice(q);
+        dropped = q->dropped;
+        pthread_mutex_unlock(&q->mu);
+        free_queue(q);
+        return dropped;
+    }
     report_drops(q);
     q->closing = 1;
     pthread_cond_signal(&q->more);

@@ -30,6 +30,23 @@ struct logq;
 struct logq *logq_open(int out_fd, int err_fd, size_t cap, const char *prog);
 
 /*
+ * logq_open_relay - a queue with no buffer and no writer of its own, for
+ * a process of the fork design: every put is sent at once, without
+ * waiting, as one message (at most LOGQ_RELAY_MAX bytes: a byte naming
+ * the stream, then the bytes) on the SOCK_SEQPACKET socket sock, whose
+ * other end the parent reads (log_relay.h) and queues on its own log.
+ * One writer, the parent's, then writes every process's lines, each
+ * whole.  A put the socket has no room for is dropped and counted, and
+ * the count is sent once there is room again.  sock stays the caller's.
+ * Returns NULL with errno set.
+ */
+struct logq *logq_open_relay(int sock, const char *prog);
+
+/* The longest message logq_open_relay's queue sends: a longer log line
+ * is cut to fit and ends in " [cut]". */
+#define LOGQ_RELAY_MAX (64 * 1024)
+
+/*
  * logq_put - queue `len` bytes (one or more whole lines) for a stream.
  * Never waits for the descriptor.  Returns 0, or -1 when there was no
  * room and the bytes were dropped (and counted as one line).  Run by

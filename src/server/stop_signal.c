@@ -56,6 +56,11 @@ int stop_signal_pipe(void)
     return wake[0];
 }
 
+void stop_signal_forget(void)
+{
+    wake[0] = wake[1] = -1;
+}
+
 int stop_signal_catch(void)
 {
     static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };

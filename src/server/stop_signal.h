@@ -31,6 +31,14 @@ int stop_signal_catch(void);
 int stop_signal_pipe(void);
 
 /*
+ * stop_signal_forget - a child that has just closed every descriptor it
+ * inherited (serve_fork.c) forgets the parent's pipe without closing it
+ * again: its numbers may already name a descriptor of the child's own.
+ * Until the next stop_signal_pipe() the handler only sets the flag.
+ */
+void stop_signal_forget(void);
+
+/*
  * stop_signal_drain - empty the self-pipe's read end fd (non-blocking):
  * its bytes only say "look at the flag", so a loop that woke for them
  * reads them all and looks.  A pipe that wakes several threads at once
