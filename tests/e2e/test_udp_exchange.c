@@ -383,7 +383,8 @@ static void client_counts_only_answers(void **state)
     socklen_t flen = sizeof from;
     int port, fd = udp_bound(&port), k;
     /* ... and an error that answers a line ends that session: the next
-     * welcome opens another and answers nothing. */
+     * welcome opens another and answers nothing.  The line too long is
+     * the one longer than the limit the error names. */
     static const char *const replies[] = {
         "welcome!\n", "a\n", "error: idle timeout\n", "welcome!\n", "b\n",
         "error: line too long (max 8 bytes)\n", "welcome!\n", "d\n",
@@ -396,7 +397,8 @@ static void client_counts_only_answers(void **state)
                          "60", "127.0.0.1", ps, NULL };
 
         proc_start(&cli, argv, 1);
-        assert_int_equal(write_full(cli.in, "a\nb\nc\nd\n", 8, T_MS), 0);
+        assert_int_equal(write_full(cli.in, "a\nb\ncccccccccc\nd\n", 17, T_MS),
+                         0);
         proc_close_in(&cli);
         for (k = 0; k < 4; k++) {
             struct pollfd p = { fd, POLLIN, 0 };
@@ -404,7 +406,8 @@ static void client_counts_only_answers(void **state)
             assert_int_equal(poll(&p, 1, T_MS), 1);
             flen = sizeof from;
             assert_int_equal(recvfrom(fd, got, sizeof got, 0,
-                                      (struct sockaddr *)&from, &flen), 2);
+                                      (struct sockaddr *)&from, &flen),
+                             k == 2 ? 11 : 2);
         }
         for (k = 0; k < 8; k++)
             assert_int_equal(sendto(fd, replies[k], strlen(replies[k]), 0,
@@ -415,6 +418,55 @@ static void client_counts_only_answers(void **state)
                                  "welcome!\nb\n"
                                  "error: line too long (max 8 bytes)\n"
                                  "welcome!\nd\n");
+        assert_int_equal(proc_wait(&cli, T_MS), 0);
+    }
+    close(fd);
+}
+
+/*
+ * A stray datagram, a second copy of an echo and a second welcome come
+ * before the real echoes: each is shown, none counts as an answer, so
+ * the client does not end (exit 0) until the echo of every line is in.
+ * The client's output is exact, in the order the datagrams came; the
+ * test's socket plays the server.
+ */
+static void client_counts_only_echoes(void **state)
+{
+    char out[256], ps[16], got[16];
+    struct sockaddr_storage from;
+    socklen_t flen = sizeof from;
+    int port, fd = udp_bound(&port), k;
+    static const char *const replies[] = {
+        "welcome!\n", "one\n", "one\n", "stray\n", "welcome!\n", "two\n",
+        "three\n",
+    };
+
+    (void)state;
+    snprintf(ps, sizeof ps, "%d", port);
+    {
+        char *argv[] = { (char *)bin_path("tcp-client"), "-u", "--timeout",
+                         "60", "127.0.0.1", ps, NULL };
+
+        proc_start(&cli, argv, 1);
+        assert_int_equal(write_full(cli.in, "one\ntwo\nthree\n", 14, T_MS), 0);
+        proc_close_in(&cli);
+        for (k = 0; k < 3; k++) {
+            struct pollfd p = { fd, POLLIN, 0 };
+
+            assert_int_equal(poll(&p, 1, T_MS), 1);
+            flen = sizeof from;
+            assert_true(recvfrom(fd, got, sizeof got, 0,
+                                 (struct sockaddr *)&from, &flen) > 0);
+        }
+        for (k = 0; k < 7; k++)
+            assert_int_equal(sendto(fd, replies[k], strlen(replies[k]), 0,
+                                    (struct sockaddr *)&from, flen),
+                             (ssize_t)strlen(replies[k]));
+        /* A client that counted the strays would have ended after
+         * "stray", with two and three never shown. */
+        read_until(cli.out, out, sizeof out, NULL, T_MS);
+        assert_string_equal(out, "welcome!\none\none\nstray\nwelcome!\n"
+                                 "two\nthree\n");
         assert_int_equal(proc_wait(&cli, T_MS), 0);
     }
     close(fd);
@@ -517,7 +569,7 @@ static void peers_nc_and_socat(void **state)
         proc_kill(&cli);
     }
     {
-        /* tcp-client -u against nc -lu: nc answers the client's line. */
+        /* tcp-client -u against nc -lu: nc echoes the client's line. */
         char *cl[6];
         int tries, r = 0;
 
@@ -550,9 +602,16 @@ static void peers_nc_and_socat(void **state)
         assert_int_equal(write_full(cli.in, "to nc\n", 6, T_MS), 0);
         read_until(peer.out, out, sizeof out, "\n", T_MS);
         assert_string_equal(out, "to nc\n");
+        /* The person at nc says something of their own, which is shown
+         * and answers nothing, then echoes the line, which answers it
+         * (nc sends what one read gives it as one datagram: one line
+         * at a time). */
         assert_int_equal(write_full(peer.in, "reply\n", 6, T_MS), 0);
         read_until(cli.out, out, sizeof out, "\n", T_MS);
         assert_string_equal(out, "reply\n");
+        assert_int_equal(write_full(peer.in, "to nc\n", 6, T_MS), 0);
+        read_until(cli.out, out, sizeof out, "\n", T_MS);
+        assert_string_equal(out, "to nc\n");
         proc_close_in(&cli);
         assert_int_equal(proc_wait(&cli, T_MS), 0);
     }
@@ -572,6 +631,7 @@ int main(void)
         proc_test(client_unreachable),
         proc_test(client_lost_reply),
         proc_test(client_counts_only_answers),
+        proc_test(client_counts_only_echoes),
         proc_test(trace_shows_datagrams),
         proc_test(udp_usage_errors),
         proc_test(peers_nc_and_socat),
