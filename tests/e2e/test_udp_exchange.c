@@ -373,6 +373,32 @@ static void client_lost_reply(void **state)
     close(fd);
 }
 
+/* -w over UDP: input still open, a peer that receives and never
+ * answers; nothing received for a second: one line, exit 1. */
+static void client_idle_timeout(void **state)
+{
+    char err[512], want[200], ps[16], got[64];
+    int port, fd = udp_bound(&port);
+
+    (void)state;
+    snprintf(ps, sizeof ps, "%d", port);
+    {
+        char *argv[] = { (char *)bin_path("tcp-client"), "-u", "-w", "1",
+                         "127.0.0.1", ps, NULL };
+
+        proc_start(&cli, argv, 1);
+        assert_int_equal(write_full(cli.in, "echo?\n", 6, T_MS), 0);
+        assert_int_equal(read_n(fd, got, 6, T_MS), 6);   /* it came */
+        assert_int_equal(proc_wait(&cli, 15000), 1);
+        read_until(cli.err, err, sizeof err, NULL, T_MS);
+        snprintf(want, sizeof want,
+                 "tcp-client: 127.0.0.1:%d: nothing received for 1 s; "
+                 "giving up\n", port);
+        assert_string_equal(err, want);
+    }
+    close(fd);
+}
+
 /* What the server sends unasked (an idle or shutdown notice) answers no
  * line: the client keeps waiting for the replies still owed.  The server
  * here is the test's own socket, so the order is exact. */
@@ -630,6 +656,7 @@ int main(void)
         proc_test(client_exchange),
         proc_test(client_unreachable),
         proc_test(client_lost_reply),
+        proc_test(client_idle_timeout),
         proc_test(client_counts_only_answers),
         proc_test(client_counts_only_echoes),
         proc_test(trace_shows_datagrams),
