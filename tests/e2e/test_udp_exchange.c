@@ -399,6 +399,40 @@ static void client_idle_timeout(void **state)
     close(fd);
 }
 
+/*
+ * Lines in flight are bounded: against a peer that never answers, with
+ * 3000 lines of input still open, the client sends 1024 (and at most
+ * one read of input more: 512 lines of 8 bytes), then reads no more
+ * input and waits --timeout for an answer, and says how many are lost.
+ * (A client that sent them all would wait for more input for ever.)
+ */
+static void client_bounds_lines_in_flight(void **state)
+{
+    char err[512], ps[16];
+    static char lines[3000 * 8];
+    int port, fd = udp_bound(&port), i;
+    unsigned long lost = 0;
+
+    (void)state;
+    for (i = 0; i < 3000; i++)
+        snprintf(lines + 8 * i, 9, "%07d\n", i);
+    snprintf(ps, sizeof ps, "%d", port);
+    {
+        char *argv[] = { (char *)bin_path("tcp-client"), "-u", "--timeout",
+                         "1", "127.0.0.1", ps, NULL };
+
+        proc_start(&cli, argv, 1);
+        /* The pipe takes 64 KiB: all of it, whatever the client reads. */
+        assert_int_equal(write_full(cli.in, lines, sizeof lines, T_MS), 0);
+        assert_int_equal(proc_wait(&cli, 15000), 1);
+        read_until(cli.err, err, sizeof err, NULL, T_MS);
+        if (sscanf(err, "tcp-client: 127.0.0.1:%*d: no reply to %lu lines", &lost)
+                != 1 || lost < 1024 || lost >= 1024 + 512)
+            fail_msg("stderr: '%s'", err);
+    }
+    close(fd);
+}
+
 /* What the server sends unasked (an idle or shutdown notice) answers no
  * line: the client keeps waiting for the replies still owed.  The server
  * here is the test's own socket, so the order is exact. */
@@ -657,6 +691,7 @@ int main(void)
         proc_test(client_unreachable),
         proc_test(client_lost_reply),
         proc_test(client_idle_timeout),
+        proc_test(client_bounds_lines_in_flight),
         proc_test(client_counts_only_answers),
         proc_test(client_counts_only_echoes),
         proc_test(trace_shows_datagrams),
