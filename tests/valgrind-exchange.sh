@@ -41,10 +41,20 @@ grep -q '^close(3) = 0$' "$tmp/err" || fail "the traced client did not trace its
 client 'one\ntwo' 'welcome!\none\ntwo'
 client 'this line is much longer than 32 bytes\n' 'welcome!\nerror: line too long (max 32 bytes)\n'
 
-# A client still connected when the server is told to stop.
-( sleep 2; echo late ) | $VG "$B/tcp-client" 127.0.0.1 "$port" >"$tmp/out" 2>"$tmp/err" &
+# A client still connected when the server is told to stop: its input
+# held open (a fifo) until then, the stop sent once the server has said
+# "connected" for it, the fourth (valgrind may take seconds to start a
+# program).
+mkfifo "$tmp/in" || fail "mkfifo"
+$VG "$B/tcp-client" 127.0.0.1 "$port" <"$tmp/in" >"$tmp/out" 2>"$tmp/err" &
 cpid=$!
-sleep 1
+exec 3>"$tmp/in"
+i=0
+while [ $i -lt 600 ] &&
+      [ "$(grep -c '^connected ' "$tmp/server.err")" -lt 4 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
 kill -TERM "$spid"
 wait "$spid"
 rc=$?
@@ -52,6 +62,7 @@ spid=""
 [ $rc = 0 ] || fail "server exit $rc (99: memcheck errors)"
 wait "$cpid"
 rc=$?
+exec 3>&-
 [ $rc = 0 ] || fail "client exit $rc at shutdown: $(cat "$tmp/err")"
 printf 'welcome!\nerror: server shutting down\n' | cmp -s - "$tmp/out" ||
     fail "shutdown notice missing: '$(cat "$tmp/out")'"
