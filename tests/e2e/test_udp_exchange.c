@@ -409,7 +409,7 @@ static void client_idle_timeout(void **state)
 static void client_bounds_lines_in_flight(void **state)
 {
     char err[512], ps[16];
-    static char lines[3000 * 8];
+    static char lines[3000 * 8 + 1];   /* + snprintf's last NUL */
     int port, fd = udp_bound(&port), i;
     unsigned long lost = 0;
 
@@ -423,7 +423,7 @@ static void client_bounds_lines_in_flight(void **state)
 
         proc_start(&cli, argv, 1);
         /* The pipe takes 64 KiB: all of it, whatever the client reads. */
-        assert_int_equal(write_full(cli.in, lines, sizeof lines, T_MS), 0);
+        assert_int_equal(write_full(cli.in, lines, 3000 * 8, T_MS), 0);
         assert_int_equal(proc_wait(&cli, 15000), 1);
         read_until(cli.err, err, sizeof err, NULL, T_MS);
         if (sscanf(err, "tcp-client: 127.0.0.1:%*d: no reply to %lu lines", &lost)
