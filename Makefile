@@ -241,7 +241,7 @@ FUZZ_SECONDS ?= 30
 FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=undefined
 FUZZ_LINES_SRCS := tests/fuzz/fuzz_lines.c src/libsock/sock_io.c src/libsock/sock_calls.c \
-                   src/libsock/sock_trace.c src/common/session.c src/server/escape.c
+                   src/libsock/sock_trace.c src/common/session.c src/common/escape.c
 FUZZ_ARGS_SRCS  := tests/fuzz/fuzz_args.c src/common/args.c
 FUZZ_FRAME_SRCS := tests/fuzz/fuzz_frame.c src/watch/frame.c src/watch/track.c \
                    src/watch/render.c src/watch/timeline.c src/common/fd_io.c

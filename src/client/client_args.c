@@ -11,7 +11,7 @@
 #include "client_args.h"
 
 enum { OPT_4 = 1, OPT_6, OPT_TIMEOUT, OPT_TRACE, OPT_LOCAL, OPT_UDP,
-       OPT_HELP, OPT_VERSION };
+       OPT_IDLE, OPT_RAW, OPT_HELP, OPT_VERSION };
 
 static const struct args_opt options[] = {
     { NULL, '4', 0, OPT_4 },
@@ -20,6 +20,8 @@ static const struct args_opt options[] = {
     { "trace", 't', 0, OPT_TRACE },
     { NULL, 'U', 1, OPT_LOCAL },
     { NULL, 'u', 0, OPT_UDP },
+    { "idle-timeout", 'w', 1, OPT_IDLE },
+    { "raw", 0, 0, OPT_RAW },
     { "help", 'h', 0, OPT_HELP },
     { "version", 'V', 0, OPT_VERSION },
     { NULL, 0, 0, 0 },
@@ -41,6 +43,8 @@ enum args_result client_args_parse(int argc, char **argv,
     a->trace = 0;
     a->local = NULL;
     a->udp = 0;
+    a->idle_s = -1;
+    a->raw = 0;
 
     args_init(&it, argc, argv);
     while ((id = args_next(&it, options, &v, err, errsize)) != ARGS_END) {
@@ -61,6 +65,18 @@ enum args_result client_args_parse(int argc, char **argv,
                 return ARGS_USAGE;
             }
             a->timeout_s = (int)n;
+            break;
+        case OPT_IDLE:
+            /* Whole seconds, within an int of milliseconds as above. */
+            if (args_number(v, 0, 2000000, &n) == -1) {
+                snprintf(err, errsize,
+                         "option '--idle-timeout' wants seconds from 0 to 2000000, not '%.40s'", v);
+                return ARGS_USAGE;
+            }
+            a->idle_s = (int)n;
+            break;
+        case OPT_RAW:
+            a->raw = 1;
             break;
         case OPT_TRACE:
             a->trace = 1;
@@ -104,6 +120,13 @@ enum args_result client_args_parse(int argc, char **argv,
         return ARGS_USAGE;
     }
     return ARGS_RUN;
+}
+
+int client_idle_ms(const struct client_args *a, int typing)
+{
+    if (a->idle_s == 0 || (a->idle_s < 0 && typing))
+        return -1;
+    return (a->idle_s < 0 ? CLIENT_DEFAULT_IDLE : a->idle_s) * 1000;
 }
 
 void client_server_name(const struct client_args *a, char *out, size_t size)

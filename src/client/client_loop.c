@@ -6,10 +6,15 @@
  * bytes show the moment they arrive and piped input streams at full
  * speed.  The socket is non-blocking: a full send buffer parks the input,
  * never the reading of replies, so neither side can deadlock the other.
+ * A server that says nothing at all is given up on after the idle limit
+ * (-w), so it cannot hold the client, or the script that runs it, for
+ * ever; what the server sends reaches a terminal escaped
+ * (client_screen.c).
  *
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +22,9 @@
 #include <sys/socket.h>
 
 #include "libsock.h"
-#include "fd_io.h"
 #include "session.h"
 #include "client_loop.h"
+#include "client_screen.h"
 
 #define CHUNK 65536
 
@@ -27,6 +32,9 @@ struct client {
     int fd, in, out;
     const char *server;
     FILE *log;
+    const struct client_opts *o;
+    struct client_screen screen;
+    long long last_rx;       /* when the server's bytes last came */
     char *buf;               /* the server's bytes on their way out */
     char *pend;              /* input read but not yet sent */
     size_t pend_off, pend_len;
@@ -55,7 +63,7 @@ static int server_gone(struct client *c, int reset, int drain, int *status)
     ssize_t n;
 
     while (drain && (n = sock_read(c->fd, c->buf, CHUNK)) > 0)
-        if (fd_write_all(c->out, c->buf, (size_t)n) == -1)
+        if (screen_write(&c->screen, c->buf, (size_t)n) == -1)
             break;
     if (reset)
         fprintf(c->log, "tcp-client: server %s reset the connection\n",
@@ -73,10 +81,12 @@ static int from_server(struct client *c, int *status)
     ssize_t n = sock_read(c->fd, c->buf, CHUNK);
 
     if (n > 0) {
-        if (fd_write_all(c->out, c->buf, (size_t)n) == -1) {
+        if (screen_write(&c->screen, c->buf, (size_t)n) == -1) {
             *status = errno == EPIPE ? 0 : fail(c, "write to output for", errno);
             return 1;
         }
+        /* From when they are shown: a slow screen is not a silent server. */
+        c->last_rx = sock_clock_ms();
         return 0;
     }
     if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -140,7 +150,30 @@ static int from_input(struct client *c, int *status)
     return 0;
 }
 
-int client_run(int fd, int in, int out, const char *server, FILE *log)
+void client_idle_said(FILE *log, const char *server, int limit_ms)
+{
+    fprintf(log, "tcp-client: %s: nothing received for %d s; giving up\n",
+            server, limit_ms / 1000);
+}
+
+/*
+ * The poll timeout that ends at the idle limit: the input's limit while
+ * it is read (a person may be typing), the other after.  0 when the
+ * limit is reached, -1 when there is none.
+ */
+static int idle_wait(const struct client *c, int *limit)
+{
+    long long left;
+
+    *limit = c->in_open ? c->o->idle_open_ms : c->o->idle_ms;
+    if (*limit < 0)
+        return -1;
+    left = c->last_rx + *limit - sock_clock_ms();
+    return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+int client_run(int fd, int in, int out, const char *server, FILE *log,
+               const struct client_opts *o)
 {
     struct client c;
     int status = 1;
@@ -151,10 +184,13 @@ int client_run(int fd, int in, int out, const char *server, FILE *log)
     c.out = out;
     c.server = server;
     c.log = log;
+    c.o = o;
     c.buf = malloc(CHUNK);
     c.pend = malloc(CHUNK);
     c.in_open = 1;
-    if (c.buf == NULL || c.pend == NULL || sock_set_nonblock(fd, 1) == -1) {
+    c.last_rx = sock_clock_ms();
+    if (screen_open(&c.screen, out, o->escape, CHUNK) == -1 ||
+        c.buf == NULL || c.pend == NULL || sock_set_nonblock(fd, 1) == -1) {
         fprintf(log, "tcp-client: %s\n", strerror(errno));
         goto out;
     }
@@ -163,6 +199,12 @@ int client_run(int fd, int in, int out, const char *server, FILE *log)
         struct pollfd p[2];
         nfds_t np = 1;
         int pending = c.pend_off < c.pend_len;
+        int limit, wait = idle_wait(&c, &limit);
+
+        if (wait == 0) {
+            client_idle_said(log, server, limit);
+            break;
+        }
 
         p[0].fd = fd;
         p[0].events = (short)(POLLIN | (pending ? POLLOUT : 0));
@@ -173,7 +215,7 @@ int client_run(int fd, int in, int out, const char *server, FILE *log)
             p[1].revents = 0;
             np = 2;
         }
-        if (poll(p, np, -1) == -1) {
+        if (poll(p, np, wait) == -1) {
             if (errno == EINTR)
                 continue;
             fprintf(log, "tcp-client: poll: %s\n", strerror(errno));
@@ -192,6 +234,7 @@ int client_run(int fd, int in, int out, const char *server, FILE *log)
             break;
     }
 out:
+    screen_close(&c.screen);
     sock_close(fd);
     free(c.buf);
     free(c.pend);

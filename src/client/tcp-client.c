@@ -19,7 +19,8 @@
 static void usage(FILE *f)
 {
     fputs("usage: tcp-client [-4|-6] [-U PATH | -u] [-t|--trace] [--timeout SEC]\n"
-          "                  [-h|--help] [-V|--version] [HOST [PORT]]\n"
+          "                  [-w|--idle-timeout SEC] [--raw] [-h|--help] [-V|--version]\n"
+          "                  [HOST [PORT]]\n"
           "\n"
           "Connect to HOST (default 127.0.0.1; an IPv6 address may be written in\n"
           "brackets, [::1]) on PORT (default 8080), send each\n"
@@ -29,6 +30,12 @@ static void usage(FILE *f)
           "  -4, -6         IPv4 only, IPv6 only (default: every address of HOST)\n"
           "  --timeout SEC  give each address SEC seconds to answer (default 10;\n"
           "                 0: as long as the system waits)\n"
+          "  -w, --idle-timeout SEC\n"
+          "                 give up when nothing comes from the server for SEC\n"
+          "                 seconds (0: never); default 60, but no limit while\n"
+          "                 input is a terminal still being read\n"
+          "  --raw          on a terminal too, show the server's bytes as they are\n"
+          "                 (by default control bytes are shown escaped there)\n"
           "  -U PATH        connect to the local (AF_LOCAL) stream socket at PATH\n"
           "                 (@NAME: a Linux abstract name) instead of HOST and PORT\n"
           "  -u             UDP: each line goes as one datagram; at the end, wait\n"
@@ -56,6 +63,7 @@ int main(int argc, char **argv)
     struct sock_err why;
     char err[600], server[300];
     int fd, timeout_ms;
+    struct client_opts o;
 
     switch (client_args_parse(argc, argv, &a, err, sizeof err)) {
     case ARGS_HELP:
@@ -99,8 +107,14 @@ int main(int argc, char **argv)
         return 1;
     }
     client_server_name(&a, server, sizeof server);
+    /* No limit by default while a person may type; see client_idle_ms(). */
+    o.idle_open_ms = client_idle_ms(&a, isatty(STDIN_FILENO));
+    o.idle_ms = client_idle_ms(&a, 0);
+    /* A terminal is shown escapes, not driven by them; a pipe or a file
+     * gets the bytes exactly. */
+    o.escape = !a.raw && isatty(STDOUT_FILENO);
     if (a.udp)
         return client_run_udp(fd, STDIN_FILENO, STDOUT_FILENO, server, stderr,
-                              timeout_ms);
-    return client_run(fd, STDIN_FILENO, STDOUT_FILENO, server, stderr);
+                              timeout_ms, &o);
+    return client_run(fd, STDIN_FILENO, STDOUT_FILENO, server, stderr, &o);
 }

@@ -2,11 +2,18 @@
  * test_tcp_client.c - tcp-client end to end: against the real tcp-server,
  * and against scripted servers played by the test itself (a welcome with
  * no newline, a server that closes first, one that reads to EOF), all on
- * ports the kernel picks.
+ * ports the kernel picks.  A silent server is given up on (-w), and a
+ * hostile one cannot drive the terminal: the client's stdout on a
+ * pseudo-terminal gets control bytes escaped, a pipe gets them exact.
  *
  * SPDX-License-Identifier: MIT
  */
+/* posix_openpt(), grantpt(), unlockpt(), ptsname(): the pseudo-terminal
+ * calls are X/Open's. */
+#define _XOPEN_SOURCE 700
+
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +25,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <cmocka.h>
@@ -61,6 +70,20 @@ static void start_client(const char *host, int port)
 {
     char ps[16];
     char *argv[] = { (char *)bin_path("tcp-client"), (char *)host, ps, NULL };
+
+    snprintf(ps, sizeof ps, "%d", port);
+    proc_start(&cli, argv, 1);
+}
+
+/* tcp-client with one option (and its value, or NULL) before 127.0.0.1
+ * PORT; stdin a pipe of the test's (cli.in). */
+static void start_client_opt(const char *opt, const char *val, int port)
+{
+    char ps[16];
+    char *argv[] = { (char *)bin_path("tcp-client"), (char *)opt,
+                     (char *)(val != NULL ? val : "127.0.0.1"),
+                     (char *)(val != NULL ? "127.0.0.1" : ps),
+                     val != NULL ? ps : NULL, NULL };
 
     snprintf(ps, sizeof ps, "%d", port);
     proc_start(&cli, argv, 1);
@@ -594,6 +617,255 @@ static void server_dies(void **state)
     assert_non_null(strstr(err, "closed the connection"));
 }
 
+/* The one line a client that gives up on a silent server prints. */
+static void expect_gave_up(const char *server, int secs)
+{
+    char err[256], want[200];
+
+    read_until(cli.err, err, sizeof err, NULL, T_MS);
+    snprintf(want, sizeof want,
+             "tcp-client: %s: nothing received for %d s; giving up\n",
+             server, secs);
+    assert_string_equal(err, want);
+}
+
+/*
+ * A server that never says a word, its input still open: a listener that
+ * never accepts (the kernel finishes the handshake, so the client is
+ * connected and waits).  --idle-timeout 1: exit 1, one line naming the
+ * server and the wait, nothing on stdout.  The bound is generous: the
+ * promise is that it ends, not when to the millisecond.
+ */
+static void idle_timeout_with_input_open(void **state)
+{
+    char out[64], name[64];
+    int port = fake_server();
+
+    (void)state;
+    start_client_opt("--idle-timeout", "1", port);
+    assert_int_equal(proc_wait(&cli, 15000), 1);
+    snprintf(name, sizeof name, "127.0.0.1:%d", port);
+    expect_gave_up(name, 1);
+    assert_int_equal(read_until(cli.out, out, sizeof out, NULL, T_MS), 0);
+}
+
+/* The same after the input has ended: the client has half-closed and
+ * waits for the rest; a server that neither answers nor closes is given
+ * up on (-w 1).  It got the line and the FIN first. */
+static void idle_timeout_after_input_ended(void **state)
+{
+    char got[64], name[64];
+    int port = fake_server(), fd;
+
+    (void)state;
+    start_client_opt("-w", "1", port);
+    fd = sock_accept(lfd, NULL, NULL);
+    assert_true(fd >= 0);
+    type("anyone?\n");
+    proc_close_in(&cli);
+    assert_int_equal(read_until(fd, got, sizeof got, NULL, T_MS), 8);
+    assert_string_equal(got, "anyone?\n");
+    assert_int_equal(proc_wait(&cli, 15000), 1);
+    snprintf(name, sizeof name, "127.0.0.1:%d", port);
+    expect_gave_up(name, 1);
+    close(fd);
+}
+
+/* A server that keeps talking, a line every 300 ms for well past the
+ * limit (-w 2): the client is not cut, shows every line and ends with
+ * the server's close, exit 0. */
+static void idle_timeout_spares_a_talking_server(void **state)
+{
+    char line[32];
+    int port = fake_server(), fd, i;
+
+    (void)state;
+    start_client_opt("-w", "2", port);
+    fd = sock_accept(lfd, NULL, NULL);
+    assert_true(fd >= 0);
+    for (i = 0; i < 12; i++) {          /* 3.6 s in all */
+        struct timespec pause = { 0, 300000000 };
+        int k = snprintf(line, sizeof line, "tick %d\n", i);
+
+        assert_int_equal(write_full(fd, line, (size_t)k, T_MS), 0);
+        expect_out(line);
+        nanosleep(&pause, NULL);
+    }
+    close(fd);
+    assert_int_equal(proc_wait(&cli, T_MS), 0);
+}
+
+/* -U: a local listener that never accepts is given up on the same way,
+ * named unix:PATH. */
+static void idle_timeout_local(void **state)
+{
+    char path[] = "/tmp/tcp-client-idle-XXXXXX";
+    char sock[64], name[96];
+    struct sockaddr_un a;
+    int fd = mkstemp(path);
+
+    (void)state;
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    snprintf(sock, sizeof sock, "%s.sock", path);
+    memset(&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", sock);
+    lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(lfd >= 0);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(lfd, 4), 0);
+    {
+        char *argv[] = { (char *)bin_path("tcp-client"), "-w", "1", "-U", sock,
+                         NULL };
+        proc_start(&cli, argv, 1);
+    }
+    assert_int_equal(proc_wait(&cli, 15000), 1);
+    snprintf(name, sizeof name, "unix:%s", sock);
+    expect_gave_up(name, 1);
+    unlink(sock);
+}
+
+/*
+ * What a hostile server sends to trick a terminal: OSC 52 (write the
+ * clipboard), OSC 0 (the title), CSI 2J (clear the screen), NUL, C1
+ * controls in UTF-8 and as raw bytes, a right-to-left override, a bare
+ * CR that draws a fake prompt, a backslash; with Chinese text, a tab and
+ * a CR LF, which pass.  The last character is cut between two writes.
+ */
+static const char hostile_1[] =
+    "\x1b]52;c;cHduZWQ=\x07\x1b]0;owned\x07\x1b[2J"
+    "a\0b\xc2\x9b" "1m\x9d\xe2\x80\xae" "gpj.exe\n"
+    "\xe4\xbd\xa0\xe5\xa5\xbd\tok\r\nfine\r$ sudo \\ \xe5\xa5";
+static const char hostile_2[] = "\xbd\n";
+static const char hostile_shown[] =
+    "\\x1b]52;c;cHduZWQ=\\x07\\x1b]0;owned\\x07\\x1b[2J"
+    "a\\x00b\\xc2\\x9b" "1m\\x9d\\xe2\\x80\\xae" "gpj.exe\n"
+    "\xe4\xbd\xa0\xe5\xa5\xbd\tok\r\nfine\\r$ sudo \\\\ \xe5\xa5\xbd\n";
+
+static char pty_slave[128];
+
+/* Run in the client just before its exec: stdout on the terminal. */
+static int stdout_to_pty(void)
+{
+    int fd = open(pty_slave, O_RDWR | O_NOCTTY);
+
+    if (fd == -1 || dup2(fd, STDOUT_FILENO) == -1)
+        return -1;
+    close(fd);
+    return 0;
+}
+
+/* A pseudo-terminal whose slave passes output as written (no \n to
+ * \r\n: OPOST off).  Returns the master; *slave is kept open so the
+ * master never reads EIO while the test reads it. */
+static int open_pty(int *slave)
+{
+    struct termios t;
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+
+    assert_true(m >= 0);
+    assert_int_equal(grantpt(m), 0);
+    assert_int_equal(unlockpt(m), 0);
+    snprintf(pty_slave, sizeof pty_slave, "%s", ptsname(m));
+    *slave = open(pty_slave, O_RDWR | O_NOCTTY);
+    assert_true(*slave >= 0);
+    assert_int_equal(tcgetattr(*slave, &t), 0);
+    t.c_oflag &= ~(tcflag_t)OPOST;
+    assert_int_equal(tcsetattr(*slave, TCSANOW, &t), 0);
+    return m;
+}
+
+/* The client against the test's server with stdout on a terminal
+ * (`raw`: --raw given): the hostile bytes are sent, the server closes,
+ * and what reached the terminal is returned in got (its length). */
+static size_t hostile_on_terminal(int raw, char *got, size_t cap, size_t want)
+{
+    char ps[16];
+    char *argv[] = { (char *)bin_path("tcp-client"), "127.0.0.1", ps, NULL,
+                     NULL };
+    int port = fake_server(), slave, m = open_pty(&slave), fd;
+    struct pollfd p;
+    size_t n, first;
+
+    if (raw) {
+        argv[1] = "--raw";
+        argv[2] = "127.0.0.1";
+        argv[3] = ps;
+    }
+    snprintf(ps, sizeof ps, "%d", port);
+    proc_start_with(&cli, argv, 1, stdout_to_pty);
+    fd = sock_accept(lfd, NULL, NULL);
+    assert_true(fd >= 0);
+    assert_int_equal(write_full(fd, hostile_1, sizeof hostile_1 - 1, T_MS), 0);
+    /* The cut character's first part reaches the client on its own: all
+     * but it is shown at once, and it waits, neither raw nor escaped, for
+     * its last byte (--raw: all of it at once). */
+    first = raw ? sizeof hostile_1 - 1 : strlen(hostile_shown) - 4;
+    n = read_n(m, got, first, T_MS);
+    assert_int_equal(n, first);
+    assert_int_equal(write_full(fd, hostile_2, sizeof hostile_2 - 1, T_MS), 0);
+    close(fd);
+    n += read_n(m, got + n, want - n, T_MS);
+    assert_int_equal(proc_wait(&cli, T_MS), 0);
+    /* It has exited: all it wrote is there; nothing more may be. */
+    p.fd = m;
+    p.events = POLLIN;
+    p.revents = 0;
+    if (n < cap && poll(&p, 1, 0) == 1 && read(m, got + n, 1) == 1)
+        n++;
+    close(slave);
+    close(m);
+    return n;
+}
+
+/* On a terminal the client shows every control byte escaped, as the
+ * server's log does; text, tabs and line ends stay as they are. */
+static void terminal_gets_control_bytes_escaped(void **state)
+{
+    char got[512];
+    size_t want = strlen(hostile_shown), n;
+
+    (void)state;
+    n = hostile_on_terminal(0, got, sizeof got, want);
+    if (n != want || memcmp(got, hostile_shown, want) != 0)
+        fail_msg("terminal got %zu bytes \"%.*s\"", n, (int)n, got);
+}
+
+/* --raw: the terminal gets the bytes exactly. */
+static void terminal_raw_gets_bytes_exactly(void **state)
+{
+    char got[512], want[512];
+    size_t n, wlen = sizeof hostile_1 - 1 + sizeof hostile_2 - 1;
+
+    (void)state;
+    memcpy(want, hostile_1, sizeof hostile_1 - 1);
+    memcpy(want + sizeof hostile_1 - 1, hostile_2, sizeof hostile_2 - 1);
+    n = hostile_on_terminal(1, got, sizeof got, wlen);
+    assert_int_equal(n, wlen);
+    assert_memory_equal(got, want, wlen);
+}
+
+/* Into a pipe the same bytes arrive exactly, escaping or not. */
+static void pipe_gets_bytes_exactly(void **state)
+{
+    char got[512], want[512];
+    int port = fake_server(), fd;
+    size_t n, wlen = sizeof hostile_1 - 1 + sizeof hostile_2 - 1;
+
+    (void)state;
+    memcpy(want, hostile_1, sizeof hostile_1 - 1);
+    memcpy(want + sizeof hostile_1 - 1, hostile_2, sizeof hostile_2 - 1);
+    fd = start_client_accepted(port);
+    assert_int_equal(write_full(fd, want, wlen, T_MS), 0);
+    close(fd);
+    n = read_n(cli.out, got, sizeof got, T_MS);
+    assert_int_equal(proc_wait(&cli, T_MS), 0);
+    assert_int_equal(n, wlen);
+    assert_memory_equal(got, want, wlen);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -617,6 +889,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(help_and_version, setup, teardown),
         cmocka_unit_test_setup_teardown(ipv6_and_localhost, setup, teardown),
         cmocka_unit_test_setup_teardown(server_dies, setup, teardown),
+        cmocka_unit_test_setup_teardown(idle_timeout_with_input_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(idle_timeout_after_input_ended, setup, teardown),
+        cmocka_unit_test_setup_teardown(idle_timeout_spares_a_talking_server, setup, teardown),
+        cmocka_unit_test_setup_teardown(idle_timeout_local, setup, teardown),
+        cmocka_unit_test_setup_teardown(terminal_gets_control_bytes_escaped, setup, teardown),
+        cmocka_unit_test_setup_teardown(terminal_raw_gets_bytes_exactly, setup, teardown),
+        cmocka_unit_test_setup_teardown(pipe_gets_bytes_exactly, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("tcp-client", tests, NULL, NULL);

@@ -505,6 +505,66 @@ static void client_lost_reply(void **state)
     close(fd);
 }
 
+/* -w over UDP: input still open, a peer that receives and never
+ * answers; nothing received for a second: one line, exit 1. */
+static void client_idle_timeout(void **state)
+{
+    char err[512], want[200], ps[16], got[64];
+    int port, fd = udp_bound(&port);
+
+    (void)state;
+    snprintf(ps, sizeof ps, "%d", port);
+    {
+        char *argv[] = { (char *)bin_path("tcp-client"), "-u", "-w", "1",
+                         "127.0.0.1", ps, NULL };
+
+        proc_start(&cli, argv, 1);
+        assert_int_equal(write_full(cli.in, "echo?\n", 6, T_MS), 0);
+        assert_int_equal(read_n(fd, got, 6, T_MS), 6);   /* it came */
+        assert_int_equal(proc_wait(&cli, 15000), 1);
+        read_until(cli.err, err, sizeof err, NULL, T_MS);
+        snprintf(want, sizeof want,
+                 "tcp-client: 127.0.0.1:%d: nothing received for 1 s; "
+                 "giving up\n", port);
+        assert_string_equal(err, want);
+    }
+    close(fd);
+}
+
+/*
+ * Lines in flight are bounded: against a peer that never answers, with
+ * 3000 lines of input still open, the client sends 1024 (and at most
+ * one read of input more: 512 lines of 8 bytes), then reads no more
+ * input and waits --timeout for an answer, and says how many are lost.
+ * (A client that sent them all would wait for more input for ever.)
+ */
+static void client_bounds_lines_in_flight(void **state)
+{
+    char err[512], ps[16];
+    static char lines[3000 * 8 + 1];   /* + snprintf's last NUL */
+    int port, fd = udp_bound(&port), i;
+    unsigned long lost = 0;
+
+    (void)state;
+    for (i = 0; i < 3000; i++)
+        snprintf(lines + 8 * i, 9, "%07d\n", i);
+    snprintf(ps, sizeof ps, "%d", port);
+    {
+        char *argv[] = { (char *)bin_path("tcp-client"), "-u", "--timeout",
+                         "1", "127.0.0.1", ps, NULL };
+
+        proc_start(&cli, argv, 1);
+        /* The pipe takes 64 KiB: all of it, whatever the client reads. */
+        assert_int_equal(write_full(cli.in, lines, 3000 * 8, T_MS), 0);
+        assert_int_equal(proc_wait(&cli, 15000), 1);
+        read_until(cli.err, err, sizeof err, NULL, T_MS);
+        if (sscanf(err, "tcp-client: 127.0.0.1:%*d: no reply to %lu lines", &lost)
+                != 1 || lost < 1024 || lost >= 1024 + 512)
+            fail_msg("stderr: '%s'", err);
+    }
+    close(fd);
+}
+
 /* What the server sends unasked (an idle or shutdown notice) answers no
  * line: the client keeps waiting for the replies still owed.  The server
  * here is the test's own socket, so the order is exact. */
@@ -515,7 +575,8 @@ static void client_counts_only_answers(void **state)
     socklen_t flen = sizeof from;
     int port, fd = udp_bound(&port), k;
     /* ... and an error that answers a line ends that session: the next
-     * welcome opens another and answers nothing. */
+     * welcome opens another and answers nothing.  The line too long is
+     * the one longer than the limit the error names. */
     static const char *const replies[] = {
         "welcome!\n", "a\n", "error: idle timeout\n", "welcome!\n", "b\n",
         "error: line too long (max 8 bytes)\n", "welcome!\n", "d\n",
@@ -528,7 +589,8 @@ static void client_counts_only_answers(void **state)
                          "60", "127.0.0.1", ps, NULL };
 
         proc_start(&cli, argv, 1);
-        assert_int_equal(write_full(cli.in, "a\nb\nc\nd\n", 8, T_MS), 0);
+        assert_int_equal(write_full(cli.in, "a\nb\ncccccccccc\nd\n", 17, T_MS),
+                         0);
         proc_close_in(&cli);
         for (k = 0; k < 4; k++) {
             struct pollfd p = { fd, POLLIN, 0 };
@@ -536,7 +598,8 @@ static void client_counts_only_answers(void **state)
             assert_int_equal(poll(&p, 1, T_MS), 1);
             flen = sizeof from;
             assert_int_equal(recvfrom(fd, got, sizeof got, 0,
-                                      (struct sockaddr *)&from, &flen), 2);
+                                      (struct sockaddr *)&from, &flen),
+                             k == 2 ? 11 : 2);
         }
         for (k = 0; k < 8; k++)
             assert_int_equal(sendto(fd, replies[k], strlen(replies[k]), 0,
@@ -547,6 +610,55 @@ static void client_counts_only_answers(void **state)
                                  "welcome!\nb\n"
                                  "error: line too long (max 8 bytes)\n"
                                  "welcome!\nd\n");
+        assert_int_equal(proc_wait(&cli, T_MS), 0);
+    }
+    close(fd);
+}
+
+/*
+ * A stray datagram, a second copy of an echo and a second welcome come
+ * before the real echoes: each is shown, none counts as an answer, so
+ * the client does not end (exit 0) until the echo of every line is in.
+ * The client's output is exact, in the order the datagrams came; the
+ * test's socket plays the server.
+ */
+static void client_counts_only_echoes(void **state)
+{
+    char out[256], ps[16], got[16];
+    struct sockaddr_storage from;
+    socklen_t flen = sizeof from;
+    int port, fd = udp_bound(&port), k;
+    static const char *const replies[] = {
+        "welcome!\n", "one\n", "one\n", "stray\n", "welcome!\n", "two\n",
+        "three\n",
+    };
+
+    (void)state;
+    snprintf(ps, sizeof ps, "%d", port);
+    {
+        char *argv[] = { (char *)bin_path("tcp-client"), "-u", "--timeout",
+                         "60", "127.0.0.1", ps, NULL };
+
+        proc_start(&cli, argv, 1);
+        assert_int_equal(write_full(cli.in, "one\ntwo\nthree\n", 14, T_MS), 0);
+        proc_close_in(&cli);
+        for (k = 0; k < 3; k++) {
+            struct pollfd p = { fd, POLLIN, 0 };
+
+            assert_int_equal(poll(&p, 1, T_MS), 1);
+            flen = sizeof from;
+            assert_true(recvfrom(fd, got, sizeof got, 0,
+                                 (struct sockaddr *)&from, &flen) > 0);
+        }
+        for (k = 0; k < 7; k++)
+            assert_int_equal(sendto(fd, replies[k], strlen(replies[k]), 0,
+                                    (struct sockaddr *)&from, flen),
+                             (ssize_t)strlen(replies[k]));
+        /* A client that counted the strays would have ended after
+         * "stray", with two and three never shown. */
+        read_until(cli.out, out, sizeof out, NULL, T_MS);
+        assert_string_equal(out, "welcome!\none\none\nstray\nwelcome!\n"
+                                 "two\nthree\n");
         assert_int_equal(proc_wait(&cli, T_MS), 0);
     }
     close(fd);
@@ -649,7 +761,7 @@ static void peers_nc_and_socat(void **state)
         proc_kill(&cli);
     }
     {
-        /* tcp-client -u against nc -lu: nc answers the client's line. */
+        /* tcp-client -u against nc -lu: nc echoes the client's line. */
         char *cl[6];
         int tries, r = 0;
 
@@ -682,9 +794,16 @@ static void peers_nc_and_socat(void **state)
         assert_int_equal(write_full(cli.in, "to nc\n", 6, T_MS), 0);
         read_until(peer.out, out, sizeof out, "\n", T_MS);
         assert_string_equal(out, "to nc\n");
+        /* The person at nc says something of their own, which is shown
+         * and answers nothing, then echoes the line, which answers it
+         * (nc sends what one read gives it as one datagram: one line
+         * at a time). */
         assert_int_equal(write_full(peer.in, "reply\n", 6, T_MS), 0);
         read_until(cli.out, out, sizeof out, "\n", T_MS);
         assert_string_equal(out, "reply\n");
+        assert_int_equal(write_full(peer.in, "to nc\n", 6, T_MS), 0);
+        read_until(cli.out, out, sizeof out, "\n", T_MS);
+        assert_string_equal(out, "to nc\n");
         proc_close_in(&cli);
         assert_int_equal(proc_wait(&cli, T_MS), 0);
     }
@@ -706,7 +825,10 @@ int main(void)
         proc_test(client_exchange),
         proc_test(client_unreachable),
         proc_test(client_lost_reply),
+        proc_test(client_idle_timeout),
+        proc_test(client_bounds_lines_in_flight),
         proc_test(client_counts_only_answers),
+        proc_test(client_counts_only_echoes),
         proc_test(trace_shows_datagrams),
         proc_test(udp_usage_errors),
         proc_test(peers_nc_and_socat),

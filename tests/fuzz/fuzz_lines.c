@@ -2,7 +2,10 @@
  * fuzz_lines.c - libFuzzer target for the line framer (sock_read_line)
  * and the exchange (session.c, escape.c): arbitrary bytes, cut into
  * arbitrary reads, must come out as the same bytes, framed within the
- * limit, echoed exactly, and shown without a single control byte.
+ * limit, echoed exactly, and shown without a single control byte.  The
+ * client's terminal (escape_term) is fed the same bytes whole and in the
+ * same reads: both must show the same, with no control byte but
+ * newline, tab and the CR of a CR LF.
  *
  * Input: byte 0 picks the line limit (8..135), byte 1 seeds the sizes of
  * the reads, the rest is what the peer sends.  recv() is --wrap'ed to
@@ -62,6 +65,45 @@ static void check_shown(const char *line, size_t len)
             abort();
     for (i = 0; i + 3 <= out_len; i++)
         if (memcmp(out + i, "\xe2\x80\xae", 3) == 0)
+            abort();
+}
+
+/* The whole stream on the client's terminal, in one piece and in reads
+ * of 1..64 bytes: the same bytes shown, none that drives a terminal. */
+static void check_term(const uint8_t *s, size_t len, unsigned seed)
+{
+    static char whole[ESCAPE_TERM_MAX(70000)], cut[ESCAPE_TERM_MAX(70000)];
+    struct escape_term t;
+    size_t nw, nc = 0, pos = 0, i;
+
+    if (len > 70000)
+        return;
+    escape_term_init(&t);
+    nw = escape_term(&t, whole, (const char *)s, len);
+    nw += escape_term_end(&t, whole + nw);
+    escape_term_init(&t);
+    while (pos < len) {
+        size_t n;
+
+        seed = seed * 1103515245u + 12345u;
+        n = 1 + (seed >> 16) % 64;
+        if (n > len - pos)
+            n = len - pos;
+        nc += escape_term(&t, cut + nc, (const char *)s + pos, n);
+        pos += n;
+    }
+    nc += escape_term_end(&t, cut + nc);
+    if (nw != nc || memcmp(whole, cut, nw) != 0 || nw > ESCAPE_TERM_MAX(len))
+        abort();
+    for (i = 0; i < nw; i++) {
+        unsigned char c = (unsigned char)whole[i];
+
+        if ((c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7f ||
+            (c == '\r' && (i + 1 == nw || whole[i + 1] != '\n')))
+            abort();
+    }
+    for (i = 0; i + 3 <= nw; i++)
+        if (memcmp(whole + i, "\xe2\x80\xae", 3) == 0)
             abort();
 }
 
@@ -134,5 +176,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (seen != feed_len)
         abort();                              /* bytes lost or invented */
+    check_term(feed, feed_len, data[1]);
     return 0;
 }

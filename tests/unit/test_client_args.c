@@ -1,7 +1,8 @@
 /*
  * test_client_args.c - tcp-client's option parser (client_args_parse,
  * src/client/client_args.c): its defaults, HOST and PORT (an IPv6 host in
- * brackets, with or without a zone), the options, -U and -u, the names in
+ * brackets, with or without a zone), the options, -U and -u, -w and the
+ * idle limit it sets (client_idle_ms), --raw, the names in
  * the client's messages, and one-line usage errors that name the argument
  * at fault.
  *
@@ -34,6 +35,63 @@ static void client_defaults(void **state)
     assert_int_equal(a.timeout_s, 10);
     assert_int_equal(a.family, 0);
     assert_int_equal(a.trace, 0);
+    assert_int_equal(a.idle_s, -1);
+    assert_int_equal(a.raw, 0);
+}
+
+/* -w / --idle-timeout SEC, from 0 (never) to 2000000; --raw. */
+static void client_idle_timeout_and_raw(void **state)
+{
+    char *argv1[] = { "tcp-client", "-w", "2", NULL };
+    char *argv2[] = { "tcp-client", "--idle-timeout=0", "--raw", "h", NULL };
+    char *argv3[] = { "tcp-client", "--idle-timeout", "2000000", NULL };
+    static char *const bad[] = { "-1", "x", "", "1.5", "2000001" };
+    struct client_args a;
+    char err[128];
+    size_t i;
+
+    (void)state;
+    assert_int_equal(cparse(ARGC(argv1), argv1, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.idle_s, 2);
+    assert_int_equal(a.raw, 0);
+    assert_int_equal(cparse(ARGC(argv2), argv2, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.idle_s, 0);
+    assert_int_equal(a.raw, 1);
+    assert_string_equal(a.host, "h");
+    assert_int_equal(cparse(ARGC(argv3), argv3, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.idle_s, 2000000);
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[] = { "tcp-client", "-w", bad[i], NULL };
+
+        assert_int_equal(cparse(ARGC(argv), argv, &a, err, sizeof err), ARGS_USAGE);
+        assert_mentions(err, "'--idle-timeout'");
+    }
+}
+
+/*
+ * The idle limit: without -w, none while a person may type at a
+ * terminal, CLIENT_DEFAULT_IDLE (60 s) otherwise, so a script is never
+ * held for ever; -w SEC in every case; -w 0 never.
+ */
+static void client_idle_limits(void **state)
+{
+    char *dflt[] = { "tcp-client", NULL };
+    char *two[] = { "tcp-client", "-w", "2", NULL };
+    char *never[] = { "tcp-client", "-w", "0", NULL };
+    struct client_args a;
+    char err[128];
+
+    (void)state;
+    assert_int_equal(CLIENT_DEFAULT_IDLE, 60);
+    assert_int_equal(cparse(ARGC(dflt), dflt, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(client_idle_ms(&a, 1), -1);
+    assert_int_equal(client_idle_ms(&a, 0), 60000);
+    assert_int_equal(cparse(ARGC(two), two, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(client_idle_ms(&a, 1), 2000);
+    assert_int_equal(client_idle_ms(&a, 0), 2000);
+    assert_int_equal(cparse(ARGC(never), never, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(client_idle_ms(&a, 1), -1);
+    assert_int_equal(client_idle_ms(&a, 0), -1);
 }
 
 static void client_trace(void **state)
@@ -294,6 +352,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         mock_unit_test(client_families_and_types),
         mock_unit_test(client_defaults),
+        mock_unit_test(client_idle_timeout_and_raw),
+        mock_unit_test(client_idle_limits),
         mock_unit_test(client_trace),
         mock_unit_test(client_host_and_port),
         mock_unit_test(client_timeout),

@@ -5,7 +5,9 @@
  * C1 controls, DEL, malformed UTF-8, invisible and bidi format
  * characters) as "\xNN".  Output is compared byte for byte, and must fit
  * ESCAPE_MAX; escape_utf8_len is checked at the edges of Unicode's table
- * of well-formed sequences.
+ * of well-formed sequences.  escape_term, the client's screen, follows
+ * the same rules but lets newline, tab and CR LF through, and must give
+ * the same output however the stream is cut into reads.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -318,6 +320,137 @@ static void log_line_names_the_peer(void **state)
     assert_int_equal(n, 17);
 }
 
+/*
+ * The client's screen (escape_term): the stream `in` fed whole, cut in
+ * two at every point, and one byte at a time, then ended; every way
+ * must show exactly `want`, and no call may write past
+ * ESCAPE_TERM_MAX of what it was given.  A sequence cut between two
+ * reads is thus neither let through raw nor escaped when it is whole.
+ */
+static void term_feed(struct escape_term *t, char *out, size_t *n,
+                      const char *s, size_t len)
+{
+    char *room = malloc(ESCAPE_TERM_MAX(len) + 8);
+    size_t k;
+
+    assert_non_null(room);
+    memset(room, '#', ESCAPE_TERM_MAX(len) + 8);
+    k = escape_term(t, room, s, len);
+    assert_true(k <= ESCAPE_TERM_MAX(len));
+    assert_memory_equal(room + ESCAPE_TERM_MAX(len), "########", 8);
+    memcpy(out + *n, room, k);
+    *n += k;
+    free(room);
+}
+
+static void term_check(const char *in, size_t len, const char *want)
+{
+    size_t wlen = strlen(want), cut, n, i;
+    char *out = malloc(ESCAPE_MAX(len) + ESCAPE_TERM_MAX(0) + 1);
+    struct escape_term t;
+
+    assert_non_null(out);
+    for (cut = 0; cut <= len + 1; cut++) {
+        escape_term_init(&t);
+        n = 0;
+        if (cut <= len) {            /* two reads, cut at `cut` */
+            term_feed(&t, out, &n, in, cut);
+            term_feed(&t, out, &n, in + cut, len - cut);
+        } else {                     /* one byte a read */
+            for (i = 0; i < len; i++)
+                term_feed(&t, out, &n, in + i, 1);
+        }
+        n += escape_term_end(&t, out + n);
+        if (n != wlen || memcmp(out, want, n) != 0)
+            fail_msg("cut %zu: shown \"%.*s\", want \"%s\"", cut, (int)n,
+                     out, want);
+    }
+    free(out);
+}
+
+#define TERM(lit, want) term_check((lit), sizeof(lit) - 1, (want))
+
+/* Text, newlines and tabs pass; Chinese and other UTF-8 text too. */
+static void term_text_lines_and_tabs_pass(void **state)
+{
+    (void)state;
+    TERM("welcome!\n", "welcome!\n");
+    TERM("a\tb\n", "a\tb\n");
+    TERM("\xe4\xbd\xa0\xe5\xa5\xbd\n", "\xe4\xbd\xa0\xe5\xa5\xbd\n"); /* 你好 */
+    TERM("caf\xc3\xa9 \xf0\x9f\x98\x80\n", "caf\xc3\xa9 \xf0\x9f\x98\x80\n");
+    TERM("", "");
+}
+
+/* What drives a terminal is shown, not obeyed: OSC 52 (write the
+ * clipboard), OSC 0 (the title), CSI 2J (clear), NUL, DEL, BEL. */
+static void term_escape_sequences_shown(void **state)
+{
+    (void)state;
+    TERM("\x1b]52;c;cHduZWQ=\x07", "\\x1b]52;c;cHduZWQ=\\x07");
+    TERM("\x1b]0;title\x1b\\", "\\x1b]0;title\\x1b\\\\");
+    TERM("\x1b[2J\x1b[H", "\\x1b[2J\\x1b[H");
+    TERM("a\0b\x7f\n", "a\\x00b\\x7f\n");
+    TERM("\\", "\\\\");       /* a backslash is doubled, as in the log */
+}
+
+/* C1 controls, as UTF-8 (U+0080-U+009F) and as raw bytes that are not
+ * UTF-8 (8-bit CSI and OSC); invalid UTF-8; bidi overrides and isolates. */
+static void term_c1_invalid_and_bidi_shown(void **state)
+{
+    (void)state;
+    TERM("\xc2\x9b" "2J", "\\xc2\\x9b" "2J");
+    TERM("\x9b" "2J\x9d" "0;t\x9c", "\\x9b" "2J\\x9d" "0;t\\x9c");
+    TERM("\x80\x9f", "\\x80\\x9f");
+    TERM("\xff\xc0\xaf\xed\xa0\x80", "\\xff\\xc0\\xaf\\xed\\xa0\\x80");
+    TERM("evil\xe2\x80\xaetxt.exe\n", "evil\\xe2\\x80\\xaetxt.exe\n");
+    TERM("\xe2\x80\xaa\xe2\x80\xad\xe2\x81\xa6\xe2\x81\xa9",
+         "\\xe2\\x80\\xaa\\xe2\\x80\\xad\\xe2\\x81\\xa6\\xe2\\x81\\xa9");
+}
+
+/* A bare CR would return to the start of the line and let the rest draw
+ * a fake prompt over it: shown.  The CR of a CR LF is a line end. */
+static void term_bare_cr_shown_cr_lf_passes(void **state)
+{
+    (void)state;
+    TERM("line\r\n", "line\r\n");
+    TERM("ok\r$ sudo ", "ok\\r$ sudo ");
+    TERM("a\r\r\n", "a\\r\r\n");
+    TERM("end\r", "end\\r");         /* a CR at the very end is bare */
+    TERM("\r", "\\r");
+}
+
+/* A sequence cut at the end of the stream, or broken by the next
+ * bytes, is shown escaped; one completed by the next read is text. */
+static void term_unfinished_sequences(void **state)
+{
+    (void)state;
+    TERM("\xe4\xbd", "\\xe4\\xbd");
+    TERM("\xf0\x9f\x98", "\\xf0\\x9f\\x98");
+    TERM("\xe4\xbd" "A\xe4\xbd\xa0", "\\xe4\\xbd" "A\xe4\xbd\xa0");
+    TERM("\xc2", "\\xc2");
+    TERM("\xe4\xe4\xbd\xa0", "\\xe4\xe4\xbd\xa0");
+    TERM("\xf0\x9f\x98\r\n", "\\xf0\\x9f\\x98\r\n");
+}
+
+/* Held bytes wait for the next read, whole (escape_term by hand, so the
+ * moment each part shows is checked, not only the total). */
+static void term_split_sequence_waits(void **state)
+{
+    struct escape_term t;
+    char out[64];
+
+    (void)state;
+    escape_term_init(&t);
+    assert_int_equal(escape_term(&t, out, "ab\xe4\xbd", 4), 2);
+    assert_memory_equal(out, "ab", 2);
+    assert_int_equal(escape_term(&t, out, "\xa0\n", 2), 4);
+    assert_memory_equal(out, "\xe4\xbd\xa0\n", 4);
+    assert_int_equal(escape_term(&t, out, "x\r", 2), 1);
+    assert_int_equal(escape_term(&t, out, "\x1b", 1), 6);
+    assert_memory_equal(out, "\\r\\x1b", 6);
+    assert_int_equal(escape_term_end(&t, out), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +470,12 @@ int main(void)
         mock_unit_test(utf8_len_three_bytes),
         mock_unit_test(utf8_len_four_bytes),
         mock_unit_test(log_line_names_the_peer),
+        mock_unit_test(term_text_lines_and_tabs_pass),
+        mock_unit_test(term_escape_sequences_shown),
+        mock_unit_test(term_c1_invalid_and_bidi_shown),
+        mock_unit_test(term_bare_cr_shown_cr_lf_passes),
+        mock_unit_test(term_unfinished_sequences),
+        mock_unit_test(term_split_sequence_waits),
     };
 
     return cmocka_run_group_tests_name("escape", tests, NULL, NULL);

@@ -1,5 +1,6 @@
 /*
- * escape.h - showing a client's bytes on the server's terminal safely.
+ * escape.h - showing a peer's bytes on a terminal safely: a client's
+ * lines in the server's log, a server's bytes on the client's screen.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -48,5 +49,41 @@ size_t escape_line(char *out, const char *peer, const char *line, size_t len);
  * control, or one of the format characters above).
  */
 size_t escape_utf8_len(const unsigned char *s, size_t len);
+
+/*
+ * A stream of bytes shown on a terminal as they come (tcp-client's
+ * screen): the same rules as escape_text(), except that newline, tab and
+ * the CR of a CR LF pass as they are, so lines and columns still look
+ * like lines and columns; a bare CR, which would return to the start of
+ * the line and let what follows draw over it (a fake prompt), is shown
+ * as "\r".  A UTF-8 sequence or a CR LF cut between two reads is
+ * decided when the next bytes come: the undecided bytes (3 at most) are
+ * held in the struct, never shown raw.
+ */
+struct escape_term {
+    unsigned char held[4];
+    size_t nheld;
+};
+
+/* The most bytes escape_term() writes for `len` bytes in. */
+#define ESCAPE_TERM_MAX(len) ESCAPE_MAX((len) + 3)
+
+/* Nothing held: the state of a fresh stream. */
+void escape_term_init(struct escape_term *t);
+
+/*
+ * escape_term - the next len bytes of the stream, escaped into out (room
+ * for ESCAPE_TERM_MAX(len); not NUL-terminated).  Returns how many bytes
+ * were written.
+ */
+size_t escape_term(struct escape_term *t, char *out, const char *s,
+                   size_t len);
+
+/*
+ * escape_term_end - the stream has ended: the bytes still held, escaped
+ * (an unfinished sequence or a trailing CR), into out (room for
+ * ESCAPE_TERM_MAX(0)).  Returns how many bytes were written.
+ */
+size_t escape_term_end(struct escape_term *t, char *out);
 
 #endif /* ESCAPE_H */
