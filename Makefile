@@ -158,7 +158,7 @@ $(B)/.cmocka-ok: tests/ensure-cmocka.sh
 # iterative one skips what needs clients at once: it serves one at a
 # time by design).
 MODEL_SUITES = $(addprefix $(B)/tests/e2e/,test_tcp_server test_server_attacks \
-               test_trace_mode test_local_exchange)
+               test_trace_mode test_local_exchange test_seqpacket)
 MODEL_RUNS = $(foreach m,poll thread fork iterative,$(addprefix $(m):,$(MODEL_SUITES)))
 # The suites run side by side (TEST_JOBS at a time, tests/run-suites.sh),
 # the longest of the last run first.

@@ -152,6 +152,23 @@ int sock_connect(int fd, const struct sockaddr *addr, socklen_t addrlen);
 ssize_t sock_read(int fd, void *buf, size_t count);
 
 /*
+ * sock_read_msg - read one message of a socket that keeps messages
+ * (SOCK_SEQPACKET, SOCK_DGRAM): copy up to `count` bytes of it, and drop
+ * the rest of a longer one, which the kernel does not keep.  recv(2) with
+ * MSG_TRUNC, so that the return says how long the message really was.
+ *
+ *   fd     a connected socket
+ *   buf    the buffer to fill
+ *   count  its length in bytes
+ *
+ * Returns the message's whole length (more than count: it was cut to
+ * count bytes), 0 at end of file (on SOCK_SEQPACKET an empty message
+ * reads the same), or -1 with errno set (EAGAIN on a non-blocking socket
+ * with nothing to read, ECONNRESET, ...).  Retries by itself on EINTR.
+ */
+ssize_t sock_read_msg(int fd, void *buf, size_t count);
+
+/*
  * sock_write - write bytes to the connection, which is to say send them to
  * the peer.  The kernel copies them into the socket's send buffer and may
  * take fewer than asked (a short write); see sock_write_all().
@@ -510,6 +527,20 @@ int sock_local_addr(const char *name, struct sockaddr_un *sun,
 int sock_listen_local(const char *name, int backlog, struct sock_err *why);
 
 /*
+ * sock_listen_local_type - sock_listen_local() for a socket type of the
+ * caller's choice: SOCK_STREAM (what sock_listen_local() makes) or
+ * SOCK_SEQPACKET, a connection like a stream (accept, in order, nothing
+ * lost, end of file when the peer closes) that keeps each write a
+ * message of its own, as UDP keeps datagrams: one read returns one whole
+ * message, never two, never part of one (see sock_read_msg()).  Linux
+ * offers SOCK_SEQPACKET in AF_LOCAL.  The probe of an existing socket
+ * file uses the same type; a server of the other type listening there
+ * counts as a server there (EADDRINUSE).
+ */
+int sock_listen_local_type(const char *name, int type, int backlog,
+                           struct sock_err *why);
+
+/*
  * sock_local_unlink - remove the socket file a server bound at name, if it
  * is still the one it bound: a socket whose device and inode match
  * (`dev`, `ino` as stat() gave them just after bind).  A file that
@@ -541,6 +572,15 @@ int sock_local_unlink(const char *name, unsigned long long dev,
  */
 int sock_connect_local(const char *name, int timeout_ms,
                        struct sock_err *why);
+
+/*
+ * sock_connect_local_type - sock_connect_local() for a socket type of the
+ * caller's choice: SOCK_STREAM or SOCK_SEQPACKET (see
+ * sock_listen_local_type()).  A server listening there with the other
+ * type refuses with EPROTOTYPE ("Protocol wrong type for socket").
+ */
+int sock_connect_local_type(const char *name, int type, int timeout_ms,
+                            struct sock_err *why);
 
 /*
  * UDP (SOCK_DGRAM in AF_INET/AF_INET6) is the other type of the article's

@@ -732,6 +732,22 @@ scene_udp() {
     scene_end
 }
 
+# The third column: SOCK_SEQPACKET over AF_LOCAL, a connection that
+# keeps each message whole; both traced, in the local scenes' directory.
+scene_seqpacket() {
+    local_begin
+    launch 1 "./build/tcp-server -t -U lesson.sock --seqpacket"
+    wait_for 1 "listening on "
+    launch 2 "./build/tcp-client -t -U lesson.sock --seqpacket"
+    typ 2 "hello"
+    typ 2 "quit"
+    ended 2
+    ctrl_c 1
+    emit 1 seqpacket-server
+    emit 2 seqpacket-client
+    local_end
+}
+
 # AF_ROUTE as Linux has it: the netlink socket `ip` talks to the kernel
 # through, as strace shows it (its first socket, whatever the version of
 # iproute2).  Needs strace (and ptrace); skipped without it, failed
@@ -771,7 +787,7 @@ normalize() {
         -e 's/timer:\(timewait,[0-9]+sec,0\)/timer:(timewait,*sec,0)/'
 }
 
-scenes=(${DOCS_SCENES:-exchange naming trace wire handshake accept close reset refcount fork java local udp netlink})
+scenes=(${DOCS_SCENES:-exchange naming trace wire handshake accept close reset refcount fork java local udp seqpacket netlink})
 [ "$pointers_only" = 0 ] || scenes=()
 for s in "${scenes[@]}"; do
     printf 'docs-check: scene %s\n' "$s"

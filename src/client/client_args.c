@@ -11,7 +11,7 @@
 #include "client_args.h"
 
 enum { OPT_4 = 1, OPT_6, OPT_TIMEOUT, OPT_TRACE, OPT_LOCAL, OPT_UDP,
-       OPT_IDLE, OPT_RAW, OPT_HELP, OPT_VERSION };
+       OPT_IDLE, OPT_RAW, OPT_SEQPACKET, OPT_HELP, OPT_VERSION };
 
 static const struct args_opt options[] = {
     { NULL, '4', 0, OPT_4 },
@@ -22,6 +22,7 @@ static const struct args_opt options[] = {
     { NULL, 'u', 0, OPT_UDP },
     { "idle-timeout", 'w', 1, OPT_IDLE },
     { "raw", 0, 0, OPT_RAW },
+    { "seqpacket", 0, 0, OPT_SEQPACKET },
     { "help", 'h', 0, OPT_HELP },
     { "version", 'V', 0, OPT_VERSION },
     { NULL, 0, 0, 0 },
@@ -45,6 +46,7 @@ enum args_result client_args_parse(int argc, char **argv,
     a->udp = 0;
     a->idle_s = -1;
     a->raw = 0;
+    a->seqpacket = 0;
 
     args_init(&it, argc, argv);
     while ((id = args_next(&it, options, &v, err, errsize)) != ARGS_END) {
@@ -88,6 +90,9 @@ enum args_result client_args_parse(int argc, char **argv,
         case OPT_UDP:
             a->udp = 1;
             break;
+        case OPT_SEQPACKET:
+            a->seqpacket = 1;
+            break;
         case OPT_HELP:
             return ARGS_HELP;
         case OPT_VERSION:
@@ -113,6 +118,11 @@ enum args_result client_args_parse(int argc, char **argv,
     }
     if (args_one_kind(a->local, a->udp, err, errsize) == -1)
         return ARGS_USAGE;
+    if (a->seqpacket && a->local == NULL) {
+        snprintf(err, errsize, "'--seqpacket' applies with '-U PATH' only: "
+                 "Linux offers SOCK_SEQPACKET in AF_LOCAL, not over TCP or UDP");
+        return ARGS_USAGE;
+    }
     if (a->local != NULL && (operands > 0 || a->family != 0)) {
         snprintf(err, errsize, "'%s' does not apply with '-U': a local socket "
                  "is named by its path, with no host or port",

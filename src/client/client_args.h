@@ -31,6 +31,8 @@ struct client_args {
                             0 = never, -1 = not given (the default) */
     int raw;             /* --raw: the server's bytes to a terminal as
                             they are, control bytes included */
+    int seqpacket;       /* --seqpacket: -U's socket is SOCK_SEQPACKET,
+                            each input line one message */
 };
 
 enum args_result client_args_parse(int argc, char **argv,

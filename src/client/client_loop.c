@@ -11,6 +11,10 @@
  * ever; what the server sends reaches a terminal escaped
  * (client_screen.c).
  *
+ * Over SOCK_SEQPACKET (o->messages) a write is a message: input waits in
+ * the buffer until its line is whole, and each line goes with a write of
+ * its own (next_message()); each read brings one message of the server.
+ *
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
@@ -97,12 +101,32 @@ static int from_server(struct client *c, int *status)
     return 1;
 }
 
+/*
+ * How many queued bytes the next write may send: all of them over a
+ * stream; over SOCK_SEQPACKET one message, a line with its newline, or
+ * at the end of input (or when a line fills the buffer) what is left.
+ * 0: nothing to send yet (a line not yet whole waits for the rest).
+ */
+static size_t next_message(const struct client *c)
+{
+    size_t left = c->pend_len - c->pend_off;
+    const char *nl;
+
+    if (!c->o->messages || left == 0)
+        return left;
+    nl = memchr(c->pend + c->pend_off, '\n', left);
+    if (nl != NULL)
+        return (size_t)(nl - (c->pend + c->pend_off)) + 1;
+    return !c->in_open || c->pend_len == CHUNK ? left : 0;
+}
+
 /* Queued input, to the server.  1: the server is gone. */
 static int to_server(struct client *c, int *status)
 {
-    while (c->pend_off < c->pend_len) {
-        ssize_t n = sock_write(c->fd, c->pend + c->pend_off,
-                               c->pend_len - c->pend_off);
+    size_t m;
+
+    while ((m = next_message(c)) > 0) {
+        ssize_t n = sock_write(c->fd, c->pend + c->pend_off, m);
         if (n > 0) {
             c->pend_off += (size_t)n;
         } else if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -114,6 +138,8 @@ static int to_server(struct client *c, int *status)
             return 1;
         }
     }
+    if (c->pend_off < c->pend_len)
+        return 0;   /* part of a line: it waits for the rest of it */
     c->pend_off = c->pend_len = 0;
     if (c->in_eof && !c->shut) {
         /* Tell the server we are done talking, but keep listening. */
@@ -126,15 +152,20 @@ static int to_server(struct client *c, int *status)
     return 0;
 }
 
-/* More input: queue it, cut after a quit line, note the end. */
+/* More input: queue it, cut after a quit line, note the end.  Over
+ * SOCK_SEQPACKET it goes after the part of a line still queued. */
 static int from_input(struct client *c, int *status)
 {
-    ssize_t n = read(c->in, c->pend, CHUNK);
+    size_t kept = c->pend_len - c->pend_off;
+    ssize_t n;
 
+    memmove(c->pend, c->pend + c->pend_off, kept);
+    c->pend_off = 0;
+    c->pend_len = kept;
+    n = read(c->in, c->pend + kept, CHUNK - kept);
     if (n > 0) {
-        size_t q = session_find_quit(&c->q, c->pend, (size_t)n);
-        c->pend_off = 0;
-        c->pend_len = q > 0 ? q : (size_t)n;
+        size_t q = session_find_quit(&c->q, c->pend + kept, (size_t)n);
+        c->pend_len = kept + (q > 0 ? q : (size_t)n);
         if (q > 0) {
             c->quit = 1;        /* send up to quit, then only listen */
             c->in_open = 0;
@@ -198,7 +229,7 @@ int client_run(int fd, int in, int out, const char *server, FILE *log,
     for (;;) {
         struct pollfd p[2];
         nfds_t np = 1;
-        int pending = c.pend_off < c.pend_len;
+        int pending = next_message(&c) > 0;
         int limit, wait = idle_wait(&c, &limit);
 
         if (wait == 0) {
@@ -229,7 +260,7 @@ int client_run(int fd, int in, int out, const char *server, FILE *log,
             (p[1].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) &&
             from_input(&c, &status))
             break;
-        if ((c.pend_off < c.pend_len || (c.in_eof && !c.shut)) &&
+        if ((next_message(&c) > 0 || (c.in_eof && !c.shut)) &&
             to_server(&c, &status))
             break;
     }

@@ -16,6 +16,8 @@ struct client_opts {
     int idle_open_ms;  /* ... and the same while input is still read */
     int escape;        /* show the server's bytes escaped: stdout is a
                           terminal and --raw was not given */
+    int messages;      /* SOCK_SEQPACKET: each input line is sent as one
+                          message, each message received shown as it is */
 };
 
 /*

@@ -18,8 +18,9 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: tcp-client [-4|-6] [-U PATH | -u] [-t|--trace] [--timeout SEC]\n"
-          "                  [-w|--idle-timeout SEC] [--raw] [-h|--help] [-V|--version]\n"
+    fputs("usage: tcp-client [-4|-6] [-U PATH [--seqpacket] | -u] [-t|--trace]\n"
+          "                  [--timeout SEC] [-w|--idle-timeout SEC] [--raw]\n"
+          "                  [-h|--help] [-V|--version]\n"
           "                  [HOST [PORT]]\n"
           "\n"
           "Connect to HOST (default 127.0.0.1; an IPv6 address may be written in\n"
@@ -38,6 +39,8 @@ static void usage(FILE *f)
           "                 (by default control bytes are shown escaped there)\n"
           "  -U PATH        connect to the local (AF_LOCAL) stream socket at PATH\n"
           "                 (@NAME: a Linux abstract name) instead of HOST and PORT\n"
+          "  --seqpacket    with -U: a SOCK_SEQPACKET socket, which keeps message\n"
+          "                 boundaries: each line goes as one message\n"
           "  -u             UDP: each line goes as one datagram; at the end, wait\n"
           "                 up to --timeout for the replies still owed\n"
           "  -t, --trace    narrate every socket call and TCP state on stderr\n"
@@ -88,7 +91,9 @@ int main(int argc, char **argv)
 
     timeout_ms = a.timeout_s > 0 ? a.timeout_s * 1000 : -1;
     if (a.local != NULL) {
-        fd = sock_connect_local(a.local, timeout_ms, &why);
+        fd = sock_connect_local_type(a.local, a.seqpacket ? SOCK_SEQPACKET
+                                                          : SOCK_STREAM,
+                                     timeout_ms, &why);
         if (fd == -1) {
             fprintf(stderr, "tcp-client: %s\n", why.msg);
             return 1;
@@ -113,6 +118,7 @@ int main(int argc, char **argv)
     /* A terminal is shown escapes, not driven by them; a pipe or a file
      * gets the bytes exactly. */
     o.escape = !a.raw && isatty(STDOUT_FILENO);
+    o.messages = a.seqpacket;
     if (a.udp)
         return client_run_udp(fd, STDIN_FILENO, STDOUT_FILENO, server, stderr,
                               timeout_ms, &o);

@@ -129,6 +129,27 @@ ssize_t sock_read(int fd, void *buf, size_t count)
     return n;
 }
 
+ssize_t sock_read_msg(int fd, void *buf, size_t count)
+{
+    struct timespec t0 = SOCK__TRACE_BEGIN();
+    ssize_t n;
+
+    /* MSG_TRUNC: the length of the whole message, not of what fitted. */
+    for (;;) {
+        n = recv(fd, buf, count, MSG_TRUNC);
+        if (n != -1 || errno != EINTR)
+            break;
+        if (SOCK__TRACING())
+            sock__trace_emit(&t0, "read", "recv", fd, NULL, 0, n, errno, NULL,
+                             0, "%zu, MSG_TRUNC", count);
+    }
+    if (SOCK__TRACING())
+        sock__trace_emit(&t0, "read", "recv", fd, n > 0 ? buf : NULL,
+                         n > 0 ? ((size_t)n < count ? (size_t)n : count) : 0,
+                         (long)n, errno, NULL, 0, "%zu, MSG_TRUNC", count);
+    return n;
+}
+
 ssize_t sock_write(int fd, const void *buf, size_t count)
 {
     struct timespec t0 = SOCK__TRACE_BEGIN();

@@ -1,6 +1,6 @@
 /*
- * sock_local.c - the article's AF_LOCAL family: a stream socket named by a
- * path on this host instead of an IP address and a port.  The server's
+ * sock_local.c - the article's AF_LOCAL family: a stream (or SOCK_SEQPACKET)
+ * socket named by a path on this host instead of an IP address and a port.  The server's
  * socket - bind - listen and the client's socket - connect, with what a
  * path adds: a socket file that outlives a dead server, and a name that
  * may be too long for the address, and two servers that must not both
@@ -92,13 +92,13 @@ static void err_more(struct sock_err *why, const char *more)
     }
 }
 
-/* A local stream socket, close-on-exec. */
-static int local_socket(void)
+/* A local socket of `type` (SOCK_STREAM, SOCK_SEQPACKET), close-on-exec. */
+static int local_socket(int type)
 {
 #ifdef SOCK_CLOEXEC
-    return sock_socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    return sock_socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 #else
-    int fd = sock_socket(AF_UNIX, SOCK_STREAM, 0);
+    int fd = sock_socket(AF_UNIX, type, 0);
 
     if (fd >= 0)
         (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -119,9 +119,12 @@ enum taken { STALE, IN_USE, NOT_SOCKET, UNKNOWN };
  * bind found the path taken.  A socket file stays on disk after its
  * server is gone; a connect tells whether anyone still listens: refused
  * means the file is stale.  Never blocks: the probe is non-blocking, and
- * a full accept queue (EAGAIN) is a live server too.
+ * a full accept queue (EAGAIN) is a live server too, as is one listening
+ * with another socket type (EPROTOTYPE: a stream server at the path of
+ * a SOCK_SEQPACKET one, or the other way round).
  */
-static enum taken who_has(const struct sockaddr_un *sun, socklen_t len)
+static enum taken who_has(const struct sockaddr_un *sun, socklen_t len,
+                          int type)
 {
     struct stat st;
     int fd, r, err;
@@ -130,7 +133,7 @@ static enum taken who_has(const struct sockaddr_un *sun, socklen_t len)
         return errno == ENOENT ? STALE : UNKNOWN;   /* gone meanwhile */
     if (!S_ISSOCK(st.st_mode))
         return NOT_SOCKET;
-    fd = local_socket();
+    fd = local_socket(type);
     if (fd == -1)
         return UNKNOWN;
     if (sock_set_nonblock(fd, 1) == -1) {
@@ -140,12 +143,13 @@ static enum taken who_has(const struct sockaddr_un *sun, socklen_t len)
     r = sock_connect(fd, (const struct sockaddr *)sun, len);
     err = errno;
     sock_close(fd);
-    if (r == 0 || err == EAGAIN || err == EINPROGRESS)
+    if (r == 0 || err == EAGAIN || err == EINPROGRESS || err == EPROTOTYPE)
         return IN_USE;
     return err == ECONNREFUSED ? STALE : UNKNOWN;
 }
 
-int sock_listen_local(const char *name, int backlog, struct sock_err *why)
+int sock_listen_local_type(const char *name, int type, int backlog,
+                           struct sock_err *why)
 {
     struct sockaddr_un sun;
     const struct sockaddr *sa = (const struct sockaddr *)&sun;
@@ -156,7 +160,7 @@ int sock_listen_local(const char *name, int backlog, struct sock_err *why)
         err_bad_name(why, "bind", name, errno);
         return -1;
     }
-    fd = local_socket();
+    fd = local_socket(type);
     if (fd == -1) {
         sock__err_addr(why, "socket", sa, len, errno);
         return -1;
@@ -179,7 +183,7 @@ int sock_listen_local(const char *name, int backlog, struct sock_err *why)
     }
     r = sock_bind(fd, sa, len);
     if (r == -1 && errno == EADDRINUSE && has_file(&sun)) {
-        switch (who_has(&sun, len)) {
+        switch (who_has(&sun, len, type)) {
         case STALE:
             /* Left by a server that died: ours to replace. */
             if (unlink(sun.sun_path) == 0 || errno == ENOENT) {
@@ -219,6 +223,11 @@ fail:
     sock__local_unlock(lock);
     errno = r;
     return -1;
+}
+
+int sock_listen_local(const char *name, int backlog, struct sock_err *why)
+{
+    return sock_listen_local_type(name, SOCK_STREAM, backlog, why);
 }
 
 /* The file at name is the socket dev, ino: remove it.  Under the lock. */
@@ -270,7 +279,8 @@ static int send_timeout(int fd, int ms)
     return setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
-int sock_connect_local(const char *name, int timeout_ms, struct sock_err *why)
+int sock_connect_local_type(const char *name, int type, int timeout_ms,
+                            struct sock_err *why)
 {
     struct sockaddr_un sun;
     const struct sockaddr *sa = (const struct sockaddr *)&sun;
@@ -281,7 +291,7 @@ int sock_connect_local(const char *name, int timeout_ms, struct sock_err *why)
         err_bad_name(why, "connect", name, errno);
         return -1;
     }
-    fd = local_socket();
+    fd = local_socket(type);
     if (fd == -1) {
         sock__err_addr(why, "socket", sa, len, errno);
         return -1;
@@ -312,4 +322,9 @@ fail:
     sock_close(fd);
     errno = err;
     return -1;
+}
+
+int sock_connect_local(const char *name, int timeout_ms, struct sock_err *why)
+{
+    return sock_connect_local_type(name, SOCK_STREAM, timeout_ms, why);
 }

@@ -4,6 +4,10 @@
  * (session.h), timeouts, the goodbye (FIN, drain).  Who gets a conn at
  * all, and when the server stops, is server.c's.
  *
+ * Over SOCK_SEQPACKET (cfg->seqpacket) the kernel keeps messages: each
+ * message read is one line (conn_read_msgs()), and each reply goes out
+ * as one message, never joined to the next one queued (out_cut).
+ *
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
@@ -84,8 +88,10 @@ int conn_pending(const struct conn *c)
 static int conn_flush(struct server *s, struct conn *c)
 {
     while (conn_pending(c)) {
-        ssize_t n = sock_write(c->fd, c->out + c->out_off,
-                               c->out_len - c->out_off);
+        /* A message ends at the cut: one write each. */
+        size_t end = c->out_cut > c->out_off ? c->out_cut : c->out_len;
+        ssize_t n = sock_write(c->fd, c->out + c->out_off, end - c->out_off);
+
         if (n > 0) {
             c->out_off += (size_t)n;
             if (c->state == C_OPEN && s->cfg->idle_ms > 0)
@@ -99,7 +105,7 @@ static int conn_flush(struct server *s, struct conn *c)
     }
     free(c->out);           /* empty: an idle client holds no queue */
     c->out = NULL;
-    c->out_off = c->out_len = 0;
+    c->out_off = c->out_len = c->out_cut = 0;
     return 0;
 }
 
@@ -129,6 +135,16 @@ static int conn_queue(struct server *s, struct conn *c, const char *data,
     if (c->out_len > out_room(s) || len > out_room(s) - c->out_len) {
         c->why = "reply queue full";
         return -1;
+    }
+    /* Messages: a reply behind one still queued keeps its own message.
+     * At most two wait (one reply, then a notice that ends the session:
+     * a client is not read while a reply waits), so one cut is enough. */
+    if (s->cfg->seqpacket && conn_pending(c)) {
+        if (c->out_cut > c->out_off) {
+            c->why = "reply queue full";
+            return -1;
+        }
+        c->out_cut = c->out_len;
     }
     if (c->out == NULL) {
         c->out = malloc(out_room(s));
@@ -314,6 +330,67 @@ static int conn_read(struct server *s, struct conn *c, long long now)
     return rc;
 }
 
+/*
+ * conn_read() over SOCK_SEQPACKET: each message is a line, read whole
+ * (one read, one message); one longer than --max-line is cut by the
+ * kernel, which MSG_TRUNC reveals, and is answered as a line too long.
+ * A reply goes out before the next message is read, so it is a message
+ * of its own.  Read 0 is end of file.
+ */
+static int conn_read_msgs(struct server *s, struct conn *c, long long now)
+{
+    int budget = LINES_PER_TURN, rc = 0;
+
+    c->more = 0;
+    if (reader_get(s, c) == -1) {
+        c->why = "out of memory";
+        return -1;
+    }
+    while (c->state == C_OPEN && rc == 0) {
+        ssize_t got;
+
+        if (conn_pending(c)) {
+            if (conn_flush(s, c) == -1) {
+                rc = -1;
+                break;
+            }
+            if (conn_pending(c))
+                break;      /* the client reads slower than it writes */
+        }
+        if (budget-- == 0) {
+            c->more = 1;    /* be fair: others get a turn first */
+            break;
+        }
+        got = sock_read_msg(c->fd, c->rd.buf, s->cfg->max_line);
+        if (got == -1) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                c->why = "reset";
+                rc = -1;
+            }
+            break;
+        }
+        if (s->cfg->idle_ms > 0)
+            c->deadline = now + s->cfg->idle_ms;
+        if (got == 0) {
+            c->peer_eof = 1;
+            rc = conn_reply(s, c, SESSION_EOF, NULL, 0, "eof", 1);
+        } else if ((size_t)got > s->cfg->max_line) {
+            rc = conn_reply(s, c, SESSION_TOO_LONG, NULL, 0, "line too long",
+                            1);
+        } else {
+            show_line(s, c, c->rd.buf, (size_t)got);
+            rc = conn_reply(s, c, SESSION_LINE, c->rd.buf, (size_t)got,
+                            "quit", 1);
+        }
+    }
+    if (rc == 0 && conn_pending(c) && conn_flush(s, c) == -1)
+        rc = -1;
+    if (rc == 0 && c->state == C_OPEN && conn_pending(c))
+        c->more = 1;
+    reader_put(c);
+    return rc;
+}
+
 /* Read and drop what a half-closed peer still sends. */
 static int conn_drain(struct conn *c)
 {
@@ -408,7 +485,8 @@ int conn_step(struct server *s, struct conn *c, int ev, long long now)
         return -1;
     if (c->state == C_OPEN && !conn_pending(c) &&
         ((ev & (CONN_IN | CONN_ERR)) || c->more) &&
-        conn_read(s, c, now) == -1)
+        (s->cfg->seqpacket ? conn_read_msgs(s, c, now)
+                           : conn_read(s, c, now)) == -1)
         return -1;
     if (c->state == C_OPEN && s->cfg->idle_ms > 0 && now >= c->deadline &&
         conn_timed_out(s, c) == -1)

@@ -59,6 +59,8 @@ struct conn {
     struct sock_line_reader rd; /* rd.buf NULL while nothing is held */
     char *out;                /* queued reply bytes, NULL when none */
     size_t out_len, out_off;
+    size_t out_cut;           /* SOCK_SEQPACKET: where the first of two
+                                 queued messages ends (0: one or none) */
     unsigned char ip[16];     /* the peer's IP (IPv4 as ::ffff:a.b.c.d) */
     char peer[SOCK_ADDR_TEXT_MAX];
 };

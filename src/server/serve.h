@@ -27,6 +27,8 @@ struct server_config {
     int wake_keep;      /* wake_fd is shared by threads: never drain it */
     int stop_ms;        /* the goodbye after a signal; 0: the default */
     long udp_rate;      /* -u: replies a second to one peer; 0: no limit */
+    int seqpacket;      /* SOCK_SEQPACKET clients: each message is a line
+                           and each reply a message (conn.c) */
 };
 
 /*

@@ -23,7 +23,7 @@ const char *server_model_name(int model)
 
 enum { OPT_4 = 1, OPT_6, OPT_BIND, OPT_ONCE, OPT_QUIET, OPT_MAX_LINE,
        OPT_MAX_CLIENTS, OPT_MAX_PER_IP, OPT_IDLE, OPT_BACKLOG, OPT_NO_ACCEPT,
-       OPT_TRACE, OPT_MODEL, OPT_LOCAL, OPT_UDP, OPT_UDP_RATE, OPT_HELP,
+       OPT_TRACE, OPT_MODEL, OPT_LOCAL, OPT_UDP, OPT_UDP_RATE, OPT_SEQPACKET, OPT_HELP,
        OPT_VERSION };
 
 static const struct args_opt options[] = {
@@ -43,6 +43,7 @@ static const struct args_opt options[] = {
     { NULL, 'U', 1, OPT_LOCAL },
     { NULL, 'u', 0, OPT_UDP },
     { "udp-rate", 0, 1, OPT_UDP_RATE },
+    { "seqpacket", 0, 0, OPT_SEQPACKET },
     { "help", 'h', 0, OPT_HELP },
     { "version", 'V', 0, OPT_VERSION },
     { NULL, 0, 0, 0 },
@@ -69,6 +70,11 @@ static enum args_result combined_ok(const struct server_args *a,
     if (a->udp && stream_only != NULL) {
         snprintf(err, errsize, "'%s' does not apply with '-u': UDP has no "
                  "listen, no accept and one design", stream_only);
+        return ARGS_USAGE;
+    }
+    if (a->seqpacket && a->local == NULL) {
+        snprintf(err, errsize, "'--seqpacket' applies with '-U PATH' only: "
+                 "Linux offers SOCK_SEQPACKET in AF_LOCAL, not over TCP or UDP");
         return ARGS_USAGE;
     }
     if (!a->udp && udp_only != NULL) {
@@ -108,6 +114,7 @@ enum args_result server_args_parse(int argc, char **argv,
     a->local = NULL;
     a->udp = 0;
     a->udp_rate = SERVER_DEFAULT_UDP_RATE;
+    a->seqpacket = 0;
 
     args_init(&it, argc, argv);
     while ((id = args_next(&it, options, &v, err, errsize)) != ARGS_END) {
@@ -222,6 +229,9 @@ enum args_result server_args_parse(int argc, char **argv,
             }
             a->udp_rate = n;
             udp_only = "--udp-rate";
+            break;
+        case OPT_SEQPACKET:
+            a->seqpacket = 1;
             break;
         case OPT_HELP:
             return ARGS_HELP;

@@ -38,6 +38,8 @@ struct server_args {
     int udp;             /* -u: the exchange over UDP datagrams */
     long udp_rate;       /* --udp-rate: -u's replies a second to one
                             peer, 0 = no limit */
+    int seqpacket;       /* --seqpacket: -U's socket is SOCK_SEQPACKET,
+                            a message per line */
 };
 
 /*

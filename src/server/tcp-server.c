@@ -120,7 +120,7 @@ static void usage(FILE *f)
     fputs("usage: tcp-server [-4|-6] [-b ADDR] [--once] [--max-clients N]\n"
           "                  [--max-per-ip N] [--max-line BYTES] [--idle-timeout SEC]\n"
           "                  [--backlog N] [--no-accept] [--model NAME] [-U PATH | -u]\n"
-          "                  [--udp-rate N]\n"
+          "                  [--seqpacket] [--udp-rate N]\n"
           "                  [-t|--trace] [-q|--quiet] [-h|--help] [-V|--version] [PORT]\n"
           "\n"
           "Answer every client with \"welcome!\", then echo each line it\n"
@@ -150,6 +150,8 @@ static void usage(FILE *f)
           "  -U PATH           a local (AF_LOCAL) stream socket at PATH instead of\n"
           "                    TCP (@NAME: a Linux abstract name); a stale socket\n"
           "                    file is replaced, and removed at exit\n"
+          "  --seqpacket       with -U: a SOCK_SEQPACKET socket, which keeps message\n"
+          "                    boundaries on a connection: each message is a line\n"
           "  -u                UDP instead of TCP: no listen, no accept; each\n"
           "                    datagram is a line, peers are kept in a table\n"
           "  --udp-rate N      with -u: replies a second to one peer, those over it\n"
@@ -213,7 +215,9 @@ int main(int argc, char **argv)
      * welcome that never comes. */
     backlog = a.backlog >= 0 ? a.backlog : sock_backlog_max();
     if (a.local != NULL)
-        lfd = sock_listen_local(a.local, backlog, &why);
+        lfd = sock_listen_local_type(a.local, a.seqpacket ? SOCK_SEQPACKET
+                                                          : SOCK_STREAM,
+                                     backlog, &why);
     else if (a.udp)
         lfd = sock_udp_open(a.bind, a.port, a.family, &why);
     else
@@ -264,6 +268,7 @@ int main(int argc, char **argv)
     cfg.wake_keep = 0;
     cfg.stop_ms = 0;
     cfg.udp_rate = a.udp_rate;
+    cfg.seqpacket = a.seqpacket;
     if (a.udp)
         rc = serve_udp_run(lfd, &cfg, &stop_requested);
     else

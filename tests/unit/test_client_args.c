@@ -347,6 +347,27 @@ static void client_options_and_help(void **state)
     assert_int_equal(cparse(ARGC(v), v, &a, err, sizeof err), ARGS_VERSION);
 }
 
+/* --seqpacket: -U's socket as SOCK_SEQPACKET; refused without -U. */
+static void client_seqpacket(void **state)
+{
+    char *seq[] = { "tcp-client", "--seqpacket", "-U", "s.sock", NULL };
+    char *plain[] = { "tcp-client", "-U", "s.sock", NULL };
+    char *tcp[] = { "tcp-client", "--seqpacket", NULL };
+    char *udp[] = { "tcp-client", "-u", "--seqpacket", NULL };
+    struct client_args a;
+    char err[256];
+
+    (void)state;
+    assert_int_equal(cparse(ARGC(seq), seq, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.seqpacket, 1);
+    assert_int_equal(cparse(ARGC(plain), plain, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.seqpacket, 0);
+    assert_int_equal(cparse(ARGC(tcp), tcp, &a, err, sizeof err), ARGS_USAGE);
+    assert_mentions(err, "'--seqpacket' applies with '-U PATH' only");
+    assert_int_equal(cparse(ARGC(udp), udp, &a, err, sizeof err), ARGS_USAGE);
+    assert_mentions(err, "'--seqpacket' applies with '-U PATH' only");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -364,6 +385,7 @@ int main(void)
         mock_unit_test(client_messages_name_the_server),
         mock_unit_test(client_empty_host),
         mock_unit_test(client_options_and_help),
+        mock_unit_test(client_seqpacket),
     };
 
     return cmocka_run_group_tests_name("client_args", tests, NULL, NULL);

@@ -25,6 +25,7 @@
 
 #include "libsock.h"
 #include "logq.h"
+#include "session.h"
 #include "conn.h"
 #include "server.h"
 #include "mock_syscalls.h"
@@ -37,6 +38,7 @@ struct fixture {
     struct server s;
     int peer;          /* the client's end of the pair */
     int logp[2];       /* the server's log, read back at the end */
+    int type;          /* the pair's type: 0 for SOCK_STREAM */
 };
 
 static struct fixture fx;
@@ -64,7 +66,8 @@ static struct conn *client_comes(int session)
     struct sockaddr_un sa;
     int sv[2];
 
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    assert_int_equal(socketpair(AF_UNIX, fx.type ? fx.type : SOCK_STREAM, 0,
+                                sv), 0);
     assert_int_equal(sock_set_nonblock(sv[0], 1), 0);
     assert_int_equal(sock_set_nonblock(sv[1], 1), 0);
     memset(&sa, 0, sizeof sa);
@@ -363,6 +366,44 @@ static void busy(void **state)
     assert_string_equal(log, "turned away unix:(unnamed) (server busy)\n");
 }
 
+/* SOCK_SEQPACKET: a reply queued while the client does not read and the
+ * notice of a stop queued behind it go as two messages, never as one. */
+static void seqpacket_queued_replies_stay_apart(void **state)
+{
+    char msg[256], log[1024];
+    int i, told = 0;
+
+    (void)state;
+    server_up(64, 0);
+    fx.cfg.seqpacket = 1;
+    fx.type = SOCK_SEQPACKET;
+    (void)client_comes(1);
+    assert_int_equal(recv(fx.peer, msg, sizeof msg, 0), 9);
+    /* Messages until the client's socket is full and a reply waits. */
+    for (i = 0; i < 100000 && !conn_pending(fx.s.conns[0]); i++) {
+        if (send(fx.peer, "m\n", 2, 0) == -1)
+            assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+        assert_int_equal(step(CONN_IN, T0), 0);
+    }
+    assert_true(conn_pending(fx.s.conns[0]));
+    server_begin_stop(&fx.s);
+    for (i = 0; i < 100000 && !told; i++) {
+        ssize_t n = recv(fx.peer, msg, sizeof msg, MSG_DONTWAIT);
+
+        if (n == -1) {
+            assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+            assert_int_equal(step(CONN_OUT, T0), 0);
+        } else if (n == (ssize_t)sizeof SESSION_SHUTDOWN - 1 &&
+                   memcmp(msg, SESSION_SHUTDOWN, (size_t)n) == 0) {
+            told = 1;
+        } else if (n != 2 || memcmp(msg, "m\n", 2) != 0) {
+            fail_msg("a message of %zd bytes: '%.*s'", n, (int)n, msg);
+        }
+    }
+    assert_true(told);
+    server_down(log, sizeof log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +417,7 @@ int main(void)
         cmocka_unit_test(no_idle_timeout_no_deadline),
         cmocka_unit_test(lines_beyond_a_turn_wait_for_the_next),
         cmocka_unit_test(busy),
+        cmocka_unit_test(seqpacket_queued_replies_stay_apart),
     };
 
     return cmocka_run_group_tests_name("conn", tests, NULL, NULL);

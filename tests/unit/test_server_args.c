@@ -399,6 +399,30 @@ static void server_help_and_version(void **state)
     assert_int_equal(sparse(ARGC(v2), v2, &a, err, sizeof err), ARGS_VERSION);
 }
 
+/* --seqpacket: -U's socket as SOCK_SEQPACKET; off by default, and
+ * refused without -U (over TCP or with -u) with a line naming it. */
+static void server_seqpacket(void **state)
+{
+    char *seq[] = { "tcp-server", "-U", "s.sock", "--seqpacket", NULL };
+    char *plain[] = { "tcp-server", "-U", "s.sock", NULL };
+    char *tcp[] = { "tcp-server", "--seqpacket", "9000", NULL };
+    char *udp[] = { "tcp-server", "-u", "--seqpacket", NULL };
+    struct server_args a;
+    char err[256];
+
+    (void)state;
+    assert_int_equal(sparse(ARGC(seq), seq, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.seqpacket, 1);
+    assert_string_equal(a.local, "s.sock");
+    assert_int_equal(sparse(ARGC(plain), plain, &a, err, sizeof err), ARGS_RUN);
+    assert_int_equal(a.seqpacket, 0);
+    assert_int_equal(sparse(ARGC(tcp), tcp, &a, err, sizeof err), ARGS_USAGE);
+    assert_mentions(err, "'--seqpacket' applies with '-U PATH' only");
+    assert_null(strchr(err, '\n'));
+    assert_int_equal(sparse(ARGC(udp), udp, &a, err, sizeof err), ARGS_USAGE);
+    assert_mentions(err, "'--seqpacket' applies with '-U PATH' only");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -417,6 +441,7 @@ int main(void)
         mock_unit_test(server_unknown_options),
         mock_unit_test(server_help_and_version),
         mock_unit_test(server_families_and_types),
+        mock_unit_test(server_seqpacket),
     };
 
     return cmocka_run_group_tests_name("server_args", tests, NULL, NULL);

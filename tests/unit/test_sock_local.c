@@ -86,6 +86,52 @@ static void listen_connect_roundtrip(void **state)
     assert_int_equal(sock_local_unlink(path, dev, ino), 0);  /* gone: fine */
 }
 
+/* SOCK_SEQPACKET: both ends of that type; two writes are two messages,
+ * each read whole; a longer one is cut to the buffer and its length
+ * told (MSG_TRUNC); end of file reads 0.  A stream client is refused
+ * (EPROTOTYPE), and a stream server finds the path in use. */
+static void seqpacket_roundtrip(void **state)
+{
+    struct sock_err why;
+    int l, c, a, type = 0;
+    socklen_t len = sizeof type;
+    char b[16];
+
+    (void)state;
+    l = sock_listen_local_type(path, SOCK_SEQPACKET, 4, NULL);
+    assert_true(l >= 0);
+    assert_int_equal(getsockopt(l, SOL_SOCKET, SO_TYPE, &type, &len), 0);
+    assert_int_equal(type, SOCK_SEQPACKET);
+    c = sock_connect_local_type(path, SOCK_SEQPACKET, 1000, NULL);
+    assert_true(c >= 0);
+    a = sock_accept(l, NULL, NULL);
+    assert_true(a >= 0);
+    assert_int_equal(sock_write(c, "one\n", 4), 4);
+    assert_int_equal(sock_write(c, "two\n", 4), 4);
+    assert_int_equal(sock_read_msg(a, b, sizeof b), 4);
+    assert_memory_equal(b, "one\n", 4);
+    assert_int_equal(sock_read_msg(a, b, sizeof b), 4);
+    assert_memory_equal(b, "two\n", 4);
+    assert_int_equal(sock_write(c, "0123456789", 10), 10);
+    assert_int_equal(sock_read_msg(a, b, 4), 10);
+    assert_memory_equal(b, "0123", 4);
+    assert_int_equal(sock_shutdown(c, SHUT_WR), 0);
+    assert_int_equal(sock_read_msg(a, b, sizeof b), 0);
+
+    assert_int_equal(sock_connect_local(path, 1000, &why), -1);
+    assert_int_equal(errno, EPROTOTYPE);
+    assert_int_equal(sock_listen_local(path, 4, &why), -1);
+    assert_int_equal(errno, EADDRINUSE);
+    assert_non_null(strstr(why.msg, "a server is listening there"));
+    sock_close(a);
+    sock_close(c);
+    sock_close(l);
+    /* Stale now: a seqpacket server replaces it as a stream one would. */
+    l = sock_listen_local_type(path, SOCK_SEQPACKET, 4, NULL);
+    assert_true(l >= 0);
+    sock_close(l);
+}
+
 /* A full accept queue: connect waits, then gives up with ETIMEDOUT. */
 static void connect_waits_for_queue_room(void **state)
 {
@@ -344,6 +390,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(listen_connect_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(connect_waits_for_queue_room, setup, teardown),
+        cmocka_unit_test_setup_teardown(seqpacket_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(error_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(lock_is_held_only_while_starting, setup, teardown),
         cmocka_unit_test_setup_teardown(lock_held_by_another, setup, teardown),
