@@ -34,7 +34,7 @@ static size_t loglen;
 static FILE *log;
 /* Wait as long as it takes, show bytes as they are: the loop's tests
  * here are about failures, not time limits. */
-static const struct client_opts no_limits = { -1, -1, 0 };
+static const struct client_opts no_limits = { -1, -1, 0, 0 };
 
 static int setup(void **state)
 {
