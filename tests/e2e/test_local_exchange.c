@@ -28,6 +28,7 @@
 #include "fixture.h"
 #include "peer_wait.h"
 #include "promptly.h"
+#include "scratch.h"
 #include "testutil.h"
 
 #define T_MS 5000   /* the longest any single step may take */
@@ -37,20 +38,16 @@ static char dir[64], path[128];
 static int setup(void **state)
 {
     procs_setup(state);
-    snprintf(dir, sizeof dir, "/tmp/test_local.XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (scratch_make("test_local", dir, sizeof dir, path,
+                     sizeof path) == -1)
         return -1;
-    snprintf(path, sizeof path, "%s/s.sock", dir);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    char cmd[200];
-
     procs_teardown(state);
-    snprintf(cmd, sizeof cmd, "chmod -R u+w %s; rm -rf %s", dir, dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return scratch_remove(dir);
 }
 
 /* A client on the local socket at p that has read its welcome. */

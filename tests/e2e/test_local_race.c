@@ -32,6 +32,7 @@
 #include "env.h"
 #include "fixture.h"
 #include "net.h"
+#include "scratch.h"
 #include "testutil.h"
 
 #define T_MS 5000   /* the longest any single step may take */
@@ -48,10 +49,9 @@ static int setup(void **state)
     const char *a = getenv("ASAN_OPTIONS");
 
     procs_setup(state);
-    snprintf(dir, sizeof dir, "/tmp/test_local_race.XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (scratch_make("test_local_race", dir, sizeof dir, path,
+                     sizeof path) == -1)
         return -1;
-    snprintf(path, sizeof path, "%s/s.sock", dir);
     snprintf(held, sizeof held, "%s/held", dir);
     snprintf(go, sizeof go, "%s/go", dir);
     snprintf(came, sizeof came, "%s/came", dir);
@@ -77,11 +77,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char cmd[200];
-
     procs_teardown(state);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return scratch_remove(dir);
 }
 
 /* In the child, just before exec: the shim and what it is to do. */

@@ -32,6 +32,7 @@
 #include "libsock.h"
 #include "fixture.h"
 #include "promptly.h"
+#include "scratch.h"
 #include "testutil.h"
 
 #define T_MS 5000   /* the longest any single step may take */
@@ -41,20 +42,16 @@ static char dir[64], path[128];
 static int setup(void **state)
 {
     procs_setup(state);
-    snprintf(dir, sizeof dir, "/tmp/test_seq.XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (scratch_make("test_seq", dir, sizeof dir, path,
+                     sizeof path) == -1)
         return -1;
-    snprintf(path, sizeof path, "%s/s.sock", dir);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    char cmd[200];
-
     procs_teardown(state);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return scratch_remove(dir);
 }
 
 /* The next message on fd, whole (MSG_TRUNC tells a longer one): its

@@ -24,6 +24,7 @@
 
 #include "libsock.h"
 #include "mock_syscalls.h"
+#include "scratch.h"
 
 static char dir[64], path[128];
 
@@ -31,21 +32,17 @@ static int setup(void **state)
 {
     (void)state;
     mock_reset();
-    snprintf(dir, sizeof dir, "/tmp/test_sock_local.XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (scratch_make("test_sock_local", dir, sizeof dir, path,
+                     sizeof path) == -1)
         return -1;
-    snprintf(path, sizeof path, "%s/s.sock", dir);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    char cmd[160];
-
     (void)state;
     mock_reset();
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return scratch_remove(dir);
 }
 
 static void stat_of(const char *p, unsigned long long *dev,
